@@ -1,0 +1,18 @@
+package http
+
+import "net/http"
+
+// routes lists every route the server answers, one line each. API routes take the principal from
+// the authentication wrapper: read routes accept any live key, write routes refuse read-only
+// keys.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /raas/v2/customers", s.read(s.listCustomers))
+	mux.Handle("POST /raas/v2/customers", s.write(s.createCustomer))
+	mux.Handle("GET /raas/v2/customers/{customerIdentifier}", s.read(s.getCustomer))
+
+	mux.HandleFunc("GET /livez", s.livez)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	return mux
+}

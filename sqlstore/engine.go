@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// engine is the seam between the two databases: everything else in this package is shared.
+type engine struct {
+	name string
+	open func(ctx context.Context, dsn string, opt Options) (write, read *sql.DB, err error)
+	// lockMigrations is run first in each migration's transaction ("" for none).
+	lockMigrations string
+	// uniqueViolation reports whether err violates a unique constraint and, where the engine
+	// tells, the constraint's name.
+	uniqueViolation func(err error) (constraint string, ok bool)
+	// unavailable reports whether err means the database cannot be reached or is too busy now.
+	unavailable func(err error) bool
+}
+
+// busyTimeout is how long a SQLite connection waits for another process's write lock.
+const busyTimeout = 5 * time.Second
+
+var sqliteEngine = &engine{
+	name: "sqlite",
+	open: openSQLite,
+	uniqueViolation: func(err error) (string, bool) {
+		// SQLite does not name the constraint; statements are written so that at most one
+		// unique constraint can fail (the others are ON CONFLICT targets).
+		var e *sqlite.Error
+		if errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return "", true
+		}
+		return "", false
+	},
+	unavailable: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
+	},
+}
+
+// openSQLite opens one writer connection, whose transactions take the write lock at BEGIN
+// (IMMEDIATE) so that they never fail half-way on a lock upgrade, and a pool of read-only
+// connections. Every connection gets WAL, synchronous=FULL, a busy timeout and foreign keys; the
+// settings are read back and the store refuses to open if one did not take.
+func openSQLite(ctx context.Context, path string, opt Options) (write, read *sql.DB, err error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, nil, fmt.Errorf("sqlite: bad database path %q", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	write, err = sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	q.Add("_pragma", "query_only(1)")
+	q.Del("_txlock")
+	read, err = sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		write.Close()
+		return nil, nil, err
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxLifetime(0)
+
+	for _, db := range []*sql.DB{write, read} {
+		if err := checkSQLitePragmas(ctx, db); err != nil {
+			write.Close()
+			read.Close()
+			return nil, nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
+	}
+	return write, read, nil
+}
+
+func checkSQLitePragmas(ctx context.Context, db *sql.DB) error {
+	want := map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"foreign_keys": "1",
+		"busy_timeout": fmt.Sprint(busyTimeout.Milliseconds()),
+	}
+	for name, w := range want {
+		var got string
+		if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&got); err != nil {
+			return fmt.Errorf("read pragma %s: %w", name, err)
+		}
+		if !strings.EqualFold(got, w) {
+			return fmt.Errorf("pragma %s is %q, want %q", name, got, w)
+		}
+	}
+	return nil
+}
+
+var postgresEngine = &engine{
+	name: "postgres",
+	open: openPostgres,
+	// A transaction-scoped advisory lock, released at commit; the key is arbitrary but fixed.
+	lockMigrations: `SELECT pg_advisory_xact_lock(7262400331)`,
+	uniqueViolation: func(err error) (string, bool) {
+		var e *pgconn.PgError
+		if errors.As(err, &e) && e.Code == "23505" {
+			return e.ConstraintName, true
+		}
+		return "", false
+	},
+	unavailable: func(err error) bool {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			// Class 08: connection exception; 57P0x: the server is shutting down or starting;
+			// 53300: too many connections.
+			return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") || pe.Code == "53300"
+		}
+		var ce *pgconn.ConnectError
+		var ne net.Error
+		return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+			errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
+	},
+}
+
+// Pool defaults for PostgreSQL.
+const (
+	DefaultMaxConns     = 16
+	DefaultMaxIdleConns = 16
+)
+
+func openPostgres(ctx context.Context, dsn string, opt Options) (write, read *sql.DB, err error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, idle := opt.MaxConns, opt.MaxIdleConns
+	if n <= 0 {
+		n = DefaultMaxConns
+	}
+	if idle <= 0 {
+		idle = min(n, DefaultMaxIdleConns)
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(idle)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	return db, db, nil
+}
