@@ -14,8 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -134,32 +135,61 @@ var postgresEngine = &engine{
 		}
 		return "", false
 	},
-	unavailable: func(err error) bool {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
-			// Class 08: connection exception; 57P0x: the server is shutting down or starting;
-			// 53300: too many connections.
-			return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0") || pe.Code == "53300"
+	unavailable: postgresUnavailable,
+}
+
+// postgresUnavailable reports whether err means that PostgreSQL cannot be reached or cannot
+// serve now, so that the request may succeed later: it decides between 503 and 500. It looks at
+// SQLSTATE codes and error types only, never at message text.
+func postgresUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		// No connection could be made, whatever the cause: refused, timed out, the server starting
+		// or shutting down, or refusing the login. The request cannot be served until it can.
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", // admin_shutdown: the server is stopping (pg_ctl stop -m fast)
+			"57P02", // crash_shutdown: another backend crashed
+			"57P03", // cannot_connect_now: starting up or in recovery
+			"53300": // too_many_connections
+			return true
 		}
-		var ce *pgconn.ConnectError
-		var ne net.Error
-		return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
-			errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
-			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
-	},
+		return strings.HasPrefix(pe.Code, "08") // class 08: connection exception
+	}
+	// The connection broke under a statement (the server went away, a reset, a half-written
+	// message), or database/sql could not find a working connection.
+	var ne net.Error
+	return errors.As(err, &ne) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
 
 // Pool defaults for PostgreSQL.
 const (
 	DefaultMaxConns     = 16
 	DefaultMaxIdleConns = 16
+	// DefaultConnectTimeout bounds the making of a new connection (dial, TLS, login) when the
+	// URL sets no connect_timeout: while PostgreSQL cannot be reached, requests then fail with
+	// 503 within this time instead of waiting on the network.
+	DefaultConnectTimeout = 5 * time.Second
 )
 
+// openPostgres opens one pool for reads and writes. database/sql discards a connection that
+// broke (the driver reports it closed or failing a ping when it is taken from the pool) and
+// dials a new one on demand, so the store recovers by itself once PostgreSQL is back.
 func openPostgres(ctx context.Context, dsn string, opt Options) (write, read *sql.DB, err error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("postgres: %w", err) // the error hides the password
 	}
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("connect_timeout") && cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
 	n, idle := opt.MaxConns, opt.MaxIdleConns
 	if n <= 0 {
 		n = DefaultMaxConns
