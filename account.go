@@ -1,6 +1,7 @@
 package coffer
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -114,4 +115,139 @@ type Account struct {
 	Balance             int64 // minor units
 	ContactEmail        string
 	FundingNotification []string
+	Position            Position
+}
+
+// Position is an account's place in list order: creation time, then a stable tie-breaker. It is
+// what cursors carry; clients never see it in the clear.
+type Position struct {
+	CreatedAt int64 // Unix milliseconds
+	Seq       int64 // unique, fixed at creation
+}
+
+// AccountCreate is the input of an account creation.
+type AccountCreate struct {
+	Identifier          string
+	DisplayName         string
+	ContactEmail        string
+	Currency            Currency // "" for USD
+	FundingNotification []string
+}
+
+// Validate checks an account creation and fills in defaults; it reports every failed field.
+func (in *AccountCreate) Validate(v *Validation) {
+	CheckAccountIdentifier(v, "accountIdentifier", in.Identifier)
+	CheckDisplayName(v, "displayName", in.DisplayName)
+	CheckEmail(v, "contactEmail", in.ContactEmail)
+	if in.Currency == "" {
+		in.Currency = USD
+	} else if c, ok := ParseCurrency(string(in.Currency)); ok {
+		in.Currency = c
+	} else {
+		v.Add("currencyCode", KeyCurrency, "Currency", string(in.Currency), "currencyCode must be one of CAD, EUR, GBP, USD")
+	}
+	CheckFundingNotification(v, "fundingNotification", in.FundingNotification)
+}
+
+// CheckFundingNotification records the failures of a funding notification list: at most
+// MaxNotification valid addresses, without duplicates (ignoring case).
+func CheckFundingNotification(v *Validation, path string, emails []string) {
+	if len(emails) > MaxNotification {
+		v.Add(path, KeyTooLong, "Size", len(emails), "%s must have at most %d entries, not %d", path, MaxNotification, len(emails))
+		return
+	}
+	seen := make(map[string]bool, len(emails))
+	for i, e := range emails {
+		p := path + "[" + strconv.Itoa(i) + "].emailAddress"
+		CheckEmail(v, p, e)
+		if k := strings.ToLower(e); seen[k] {
+			v.Add(p, KeyEmail, "Unique", e, "%s repeats an address of the list", p)
+		} else {
+			seen[k] = true
+		}
+	}
+}
+
+// AccountUpdate is a partial update of an account: a nil field is left unchanged. A non-nil
+// FundingNotification replaces the list; an empty one clears it.
+type AccountUpdate struct {
+	DisplayName         *string
+	ContactEmail        *string
+	FundingNotification *[]string
+}
+
+// Validate checks an update; it reports every failed field.
+func (up *AccountUpdate) Validate(v *Validation) {
+	if up.DisplayName != nil {
+		CheckDisplayName(v, "displayName", *up.DisplayName)
+	}
+	if up.ContactEmail != nil {
+		CheckEmail(v, "contactEmail", *up.ContactEmail)
+	}
+	if up.FundingNotification != nil {
+		CheckFundingNotification(v, "fundingNotification", *up.FundingNotification)
+	}
+}
+
+// AccountFilter selects accounts of a platform. Every set field must match (AND). Strings that
+// match without regard to case are held lowercased.
+type AccountFilter struct {
+	Customer      string        // customer identifier; "" for every customer
+	Number        string        // exact
+	DisplayName   string        // lowercased substring
+	Status        AccountStatus // "" for every status but DELETED
+	ContactEmail  string        // lowercased, exact
+	Currencies    []Currency    // any of them
+	MinBalance    *int64        // inclusive, minor units
+	MaxBalance    *int64        // inclusive, minor units
+	MinCreatedAt  *int64        // inclusive, Unix milliseconds
+	MaxCreatedAt  *int64        // inclusive, Unix milliseconds
+	FundingEmails []string      // lowercased; an account having any of them
+}
+
+// Page asks for one page of a list in list order: the first Limit accounts after After, or the
+// last Limit before Before, or the first Limit when neither is set. Limit 0 means no paging.
+type Page struct {
+	Limit  int
+	After  *Position
+	Before *Position
+}
+
+// Paging limits of the wire contract.
+const (
+	DefaultPageSize = 10
+	MaxPageSize     = 200
+)
+
+// AccountNotFound is the 404 for an account identifier unknown on the platform (or DELETED).
+func AccountNotFound(id string) *Error {
+	return NotFound("404.003", "accountIdentifier", id, "Account not found.")
+}
+
+// AccountNotUnderCustomer is the 404 for an account that is not one of the customer's.
+func AccountNotUnderCustomer(id string) *Error {
+	return NotFound("404.020", "accountIdentifier", id, "Account not found under this customer.")
+}
+
+// AccountService manages the accounts of a platform. Every method is scoped by the principal's
+// platform.
+type AccountService interface {
+	CreateAccount(ctx context.Context, p *Principal, customer string, in AccountCreate) (*Account, error)
+	UpdateAccount(ctx context.Context, p *Principal, customer, identifier string, up AccountUpdate) (*Account, error)
+	// FindAccount returns an account of the platform that is not DELETED.
+	FindAccount(ctx context.Context, p *Principal, identifier string) (*Account, error)
+	// ListAccounts calls fn for each matching account in list order, at most page.Limit of
+	// them when paging, and reports whether more match beyond the page in its direction. The
+	// principal's customer restriction applies. An unknown f.Customer is ENOTFOUND.
+	ListAccounts(ctx context.Context, p *Principal, f AccountFilter, page Page, fn func(*Account) error) (more bool, err error)
+}
+
+// LedgerService moves funds and changes statuses. It is the operator's: it names the platform
+// rather than acting as one of its keys.
+type LedgerService interface {
+	// Move credits (amount > 0) or debits (amount < 0) an ACTIVE account and records the entry
+	// in the ledger in the same transaction. A debit never overdraws.
+	Move(ctx context.Context, platformName, account string, amount int64, note string) (*Account, error)
+	// SetAccountStatus sets an account's status. DELETED is final.
+	SetAccountStatus(ctx context.Context, platformName, account string, status AccountStatus) (*Account, error)
 }

@@ -10,6 +10,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /raas/v2/customers", s.read(s.listCustomers))
 	mux.Handle("POST /raas/v2/customers", s.write(s.createCustomer))
 	mux.Handle("GET /raas/v2/customers/{customerIdentifier}", s.read(s.getCustomer))
+	mux.Handle("GET /raas/v2/customers/{customerIdentifier}/accounts", s.read(s.listCustomerAccounts))
+	mux.Handle("POST /raas/v2/customers/{customerIdentifier}/accounts", s.write(s.createAccount))
+	mux.Handle("PATCH /raas/v2/customers/{customerIdentifier}/accounts/{accountIdentifier}", s.write(s.updateAccount))
+	mux.Handle("GET /raas/v2/accounts", s.read(s.listAccounts))
+	mux.Handle("GET /raas/v2/accounts/{accountIdentifier}", s.read(s.getAccount))
 
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.HandleFunc("GET /readyz", s.readyz)

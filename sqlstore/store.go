@@ -23,6 +23,7 @@ type Store struct {
 	write  *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool as write
 	now    func() time.Time
+	cursor []byte // the secret that keys list cursors
 }
 
 // Options tune a store. The zero value is usable.
@@ -46,6 +47,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.cursor, err = s.secret(ctx, "cursor_key"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cursor secret: %w", err)
 	}
 	return s, nil
 }
@@ -76,6 +81,24 @@ func (s *Store) Close() error {
 		err = errors.Join(err, s.read.Close())
 	}
 	return err
+}
+
+// CursorSecret returns the secret that keys list cursors. It is made on first start and kept in
+// the database, so that every server on the database accepts the cursors of the others.
+func (s *Store) CursorSecret() []byte { return s.cursor }
+
+// secret returns the named 32-byte secret of the settings table, making it the first time.
+func (s *Store) secret(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	var value []byte
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&value)
+	})
+	return value, err
 }
 
 // nowMillis is the time of a command, taken once per command, in the stored unit.

@@ -1,11 +1,13 @@
 // Command coffer runs the Coffer server and its operator commands.
 //
-//	coffer serve [--addr HOST:PORT] [--db DB] [--dev]
+//	coffer serve [--addr HOST:PORT] [--db DB] [--dev] [--drain-delay DURATION]
 //	coffer platform create --name NAME --db DB
 //	coffer platform suspend|resume --name NAME --db DB
 //	coffer key create --platform NAME [--read-only] [--customers ID,ID] --db DB
 //	coffer key list --platform NAME --db DB
 //	coffer key revoke --platform NAME --key-id ID --db DB
+//	coffer account credit|debit --platform NAME --account ACCOUNT --amount 12.34 [--note TEXT] --db DB
+//	coffer account status --platform NAME --account ACCOUNT --set STATUS --db DB
 //
 // DB is a SQLite file path or a postgres:// URL; COFFER_DB and COFFER_ADDR give the defaults.
 package main
@@ -54,11 +56,13 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
-  coffer serve [--addr HOST:PORT] [--db DB] [--dev]
+  coffer serve [--addr HOST:PORT] [--db DB] [--dev] [--drain-delay DURATION]
   coffer platform create|suspend|resume --name NAME --db DB
   coffer key create --platform NAME [--read-only] [--customers ID,ID] --db DB
   coffer key list --platform NAME --db DB
-  coffer key revoke --platform NAME --key-id ID --db DB`
+  coffer key revoke --platform NAME --key-id ID --db DB
+  coffer account credit|debit --platform NAME --account ACCOUNT --amount 12.34 [--note TEXT] --db DB
+  coffer account status --platform NAME --account ACCOUNT --set STATUS --db DB`
 
 // run is the whole program but for the process: arguments, environment and output are passed in.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return platformCmd(ctx, rest, getenv, stdout, stderr)
 	case "key":
 		return keyCmd(ctx, rest, getenv, stdout, stderr)
+	case "account":
+		return accountCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

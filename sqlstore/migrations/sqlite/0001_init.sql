@@ -41,6 +41,7 @@ CREATE TABLE accounts (
     display_name_lower TEXT    NOT NULL,
     contact_email      TEXT    NOT NULL,
     contact_email_lower TEXT   NOT NULL,
+    funding_emails     TEXT    NOT NULL, -- the notification addresses, newline-separated, in order
     currency           TEXT    NOT NULL CHECK (currency IN ('CAD', 'EUR', 'GBP', 'USD')),
     status             TEXT    NOT NULL CHECK (status IN ('ACTIVE', 'INACTIVE', 'DISABLED', 'FROZEN', 'DELETED')),
     balance            INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
@@ -50,7 +51,11 @@ CREATE TABLE accounts (
 );
 CREATE INDEX accounts_customer_order ON accounts (customer_id, created_at, id);
 CREATE INDEX accounts_platform_order ON accounts (platform_id, created_at, id);
+CREATE INDEX accounts_platform_status ON accounts (platform_id, status, created_at, id);
+CREATE INDEX accounts_customer_status ON accounts (customer_id, status, created_at, id);
+CREATE INDEX accounts_contact_email ON accounts (platform_id, contact_email_lower);
 
+-- The same addresses as accounts.funding_emails, one row each, to filter by.
 CREATE TABLE funding_notifications (
     account_id  INTEGER NOT NULL REFERENCES accounts (id),
     position    INTEGER NOT NULL,
