@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -41,10 +42,17 @@ type Config struct {
 	Logger    *slog.Logger
 	Platforms coffer.PlatformService
 	Customers coffer.CustomerService
+	Accounts  coffer.AccountService
+	// CursorSecret keys the HMAC of list cursors; every replica must have the same.
+	CursorSecret []byte
 	// Ping reports whether the database answers, for /readyz.
 	Ping func(context.Context) error
 	// Registry receives the server's metrics; nil for a new registry.
 	Registry *prometheus.Registry
+	// DrainDelay is how long the server keeps serving, with /readyz answering 503, once shutdown
+	// begins and before it stops accepting, so that a load balancer polling /readyz stops
+	// sending requests first. Zero stops accepting at once.
+	DrainDelay time.Duration
 }
 
 // Server is the HTTP server of the API.
@@ -53,6 +61,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	metrics  *metrics
+	cursors  *coffer.CursorCodec
 	stopping atomic.Bool
 }
 
@@ -66,12 +75,14 @@ func NewServer(c Config) *Server {
 		s.Registry = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.Registry)
+	s.cursors = coffer.NewCursorCodec(c.CursorSecret)
 	s.mux = s.routes()
 	return s
 }
 
-// Serve answers on ln until ctx is done, then stops accepting, lets in-flight requests finish
-// (up to ShutdownTimeout) and returns. /readyz answers 503 from the moment shutdown begins.
+// Serve answers on ln until ctx is done, then waits DrainDelay, stops accepting, lets in-flight
+// requests finish (up to ShutdownTimeout) and returns. /readyz answers 503 from the moment
+// shutdown begins.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
@@ -91,6 +102,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.stopping.Store(true)
+	if s.DrainDelay > 0 {
+		t := time.NewTimer(s.DrainDelay)
+		select {
+		case <-t.C:
+		case err := <-done:
+			t.Stop()
+			return err
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -128,13 +148,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.finish(r, st, start)
 				panic(v)
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.String("request_id", st.id),
-				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			err := fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 			if rw.wrote {
+				// Too late for an error body: log it and cut the connection.
+				s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("request_id", st.id), slog.String("error", err.Error()))
 				s.finish(r, st, start)
 				panic(http.ErrAbortHandler)
 			}
-			s.writeError(rw, r, coffer.Internal(fmt.Errorf("panic: %v", v)))
+			s.writeError(rw, r, coffer.Internal(err)) // logs it, once
 		}
 		s.finish(r, st, start)
 	}()
@@ -143,7 +164,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(rw, r, coffer.Errorf(codeNotAcceptable, "406.001", "This API answers only application/json."))
 			return
 		}
-		r.Body = http.MaxBytesReader(rw, r.Body, MaxBodyBytes)
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			// r.URL.Query() would silently drop the pairs that do not decode.
+			s.writeError(rw, r, coffer.Errorf(coffer.EINVALID, "400.004", "The query string does not decode."))
+			return
+		}
+		// The server's own writer, not rw: through it the server learns that the limit was hit
+		// and closes the connection instead of reading the rest of the body.
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
 	s.mux.ServeHTTP(rw, r)
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/cofferhq/coffer"
 	cofferhttp "github.com/cofferhq/coffer/http"
 	"github.com/cofferhq/coffer/sqlstore"
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	db := dbFlag(fs, getenv)
 	dev := fs.Bool("dev", false, "create the platform "+devPlatform+" and print its key if the database has no platform")
 	maxConns := fs.Int("max-conns", 0, fmt.Sprintf("database connections at most: PostgreSQL pool (default %d), SQLite readers (default 2 per core, at least 4)", sqlstore.DefaultMaxConns))
+	drain := fs.Duration("drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 before refusing new connections")
 	maxIdle := fs.Int("max-idle-conns", 0, fmt.Sprintf("idle PostgreSQL connections kept (default %d)", sqlstore.DefaultMaxIdleConns))
 	if err := parse(fs, args); err != nil {
 		return err
@@ -97,11 +97,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	srv := cofferhttp.NewServer(cofferhttp.Config{
-		Logger:    log,
-		Platforms: store,
-		Customers: store,
-		Ping:      store.Ping,
-		Registry:  reg,
+		Logger:       log,
+		Platforms:    store,
+		Customers:    store,
+		Accounts:     store,
+		CursorSecret: store.CursorSecret(),
+		Ping:         store.Ping,
+		Registry:     reg,
+		DrainDelay:   *drain,
 	})
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", store.Engine()))
 	err = srv.Serve(ctx, ln)
@@ -142,5 +145,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
-var _ coffer.PlatformService = (*sqlstore.Store)(nil)
