@@ -40,7 +40,7 @@ func (s *Store) CreateCustomer(ctx context.Context, p *coffer.Principal, in coff
 const customerSelect = `SELECT c.id, c.identifier, c.display_name, c.status, c.created_at,
 	a.identifier, a.number, a.display_name, a.created_at, a.status, a.currency
 FROM customers c
-LEFT JOIN accounts a ON a.customer_id = c.id AND a.status <> 'DELETED'
+LEFT JOIN accounts a ON a.platform_id = c.platform_id AND a.customer_id = c.id AND a.status <> 'DELETED'
 WHERE c.platform_id = $1`
 
 const customerOrder = ` ORDER BY c.created_at, c.id, a.created_at, a.id`

@@ -49,10 +49,10 @@ CREATE TABLE accounts (
     CONSTRAINT accounts_identifier_key UNIQUE (platform_id, identifier),
     CONSTRAINT accounts_number_key UNIQUE (platform_id, number)
 );
-CREATE INDEX accounts_customer_order ON accounts (customer_id, created_at, id);
+CREATE INDEX accounts_customer_order ON accounts (platform_id, customer_id, created_at, id);
 CREATE INDEX accounts_platform_order ON accounts (platform_id, created_at, id);
 CREATE INDEX accounts_platform_status ON accounts (platform_id, status, created_at, id);
-CREATE INDEX accounts_customer_status ON accounts (customer_id, status, created_at, id);
+CREATE INDEX accounts_customer_status ON accounts (platform_id, customer_id, status, created_at, id);
 CREATE INDEX accounts_contact_email ON accounts (platform_id, contact_email_lower);
 
 -- The same addresses as accounts.funding_emails, one row each, to filter by.
