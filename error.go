@@ -85,8 +85,14 @@ type Validation struct {
 	Fields []FieldError
 }
 
-// Add records a failed field.
+// Add records a failed field. Only the first failure of a path is kept: a field of the wrong JSON
+// type reads as absent afterwards and must not also be reported as missing.
 func (v *Validation) Add(path, key, constraint string, invalid any, format string, args ...any) {
+	for _, f := range v.Fields {
+		if f.Path == path {
+			return
+		}
+	}
 	v.Fields = append(v.Fields, FieldError{Path: path, Key: key, Message: fmt.Sprintf(format, args...), InvalidValue: invalid, Constraint: constraint})
 }
 

@@ -9,11 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/cofferhq/coffer"
 	cofferhttp "github.com/cofferhq/coffer/http"
 	"github.com/cofferhq/coffer/internal/testdb"
 	"github.com/cofferhq/coffer/sqlstore"
@@ -24,7 +25,10 @@ type testServer struct {
 	URL   string // base URL, without /raas/v2
 	Store *sqlstore.Store
 	Logs  *syncBuffer // every log line the server wrote
-	stop  func()
+	// Shutdown begins the server's graceful shutdown; Done is closed when Serve has returned.
+	Shutdown context.CancelFunc
+	Done     <-chan struct{}
+	stop     func()
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
@@ -48,6 +52,13 @@ func (s *syncBuffer) String() string {
 // newTestServer opens a store on dsn and serves it until the test ends.
 func newTestServer(tb testing.TB, dsn string) *testServer {
 	tb.Helper()
+	return newTestServerWith(tb, dsn, nil)
+}
+
+// newTestServerWith is newTestServer with a chance to change the server's configuration, such
+// as wrapping its services, before it starts.
+func newTestServerWith(tb testing.TB, dsn string, configure func(*cofferhttp.Config)) *testServer {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
 	if err != nil {
@@ -57,22 +68,34 @@ func newTestServer(tb testing.TB, dsn string) *testServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
+		store.Close()
 		tb.Fatalf("listen: %v", err)
 	}
 	logs := &syncBuffer{}
-	srv := cofferhttp.NewServer(cofferhttp.Config{
-		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
-		Platforms: store,
-		Customers: store,
-		Ping:      store.Ping,
-	})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	ts := &testServer{URL: "http://" + ln.Addr().String(), Store: store, Logs: logs}
+	cfg := cofferhttp.Config{
+		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
+		Platforms:    store,
+		Customers:    store,
+		Accounts:     store,
+		CursorSecret: store.CursorSecret(),
+		Ping:         store.Ping,
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv := cofferhttp.NewServer(cfg)
+	done := make(chan struct{})
+	var serveErr error
+	go func() {
+		serveErr = srv.Serve(ctx, ln)
+		close(done)
+	}()
+	ts := &testServer{URL: "http://" + ln.Addr().String(), Store: store, Logs: logs, Shutdown: cancel, Done: done}
 	ts.stop = sync.OnceFunc(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			tb.Errorf("serve: %v", err)
+		<-done
+		if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+			tb.Errorf("serve: %v", serveErr)
 		}
 		store.Close()
 	})
@@ -134,13 +157,51 @@ type wireError struct {
 	I18nKey    string `json:"i18nKey"`
 	Message    string `json:"message"`
 	Errors     []struct {
-		Path         string `json:"path"`
-		I18nKey      string `json:"i18nKey"`
-		Message      string `json:"message"`
-		InvalidValue any    `json:"invalidValue"`
-		Constraint   string `json:"constraint"`
+		Path         string          `json:"path"`
+		I18nKey      string          `json:"i18nKey"`
+		Message      string          `json:"message"`
+		InvalidValue json.RawMessage `json:"invalidValue"`
+		Constraint   string          `json:"constraint"`
 	} `json:"errors"`
 }
+
+// field is an expected item of a wire error's errors list: its path, i18n key and invalidValue
+// as compact JSON.
+type field struct{ path, key, invalid string }
+
+// wantFields checks the errors list of a wire error, item by item and in order.
+func (e wireError) wantFields(tb testing.TB, want ...field) {
+	tb.Helper()
+	got := make([]field, len(e.Errors))
+	for i, f := range e.Errors {
+		got[i] = field{f.Path, f.I18nKey, string(f.InvalidValue)}
+		if f.Message == "" || f.Constraint == "" {
+			tb.Errorf("errors[%d]: got message %q and constraint %q, want both set", i, f.Message, f.Constraint)
+		}
+	}
+	if len(want) == 0 {
+		want = []field{}
+	}
+	if !slices.Equal(got, want) {
+		tb.Errorf("errors: got %q, want %q", got, want)
+	}
+}
+
+// jsonText returns v as compact JSON.
+func jsonText(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatalf("marshal %v: %v", v, err)
+	}
+	return string(b)
+}
+
+// volatile matches the members of a wire error body that differ from one request to the next.
+var volatile = regexp.MustCompile(`"(timestamp|requestId)":"[^"]*"`)
+
+// stable returns a wire error body without its timestamp and request id.
+func stable(body []byte) string { return volatile.ReplaceAllString(string(body), `"$1":"-"`) }
 
 // wantError checks that the response is the wire error body with the status and i18n key, and
 // returns the body.
@@ -178,7 +239,7 @@ func (r *response) wantStatus(tb testing.TB, status int) {
 }
 
 // do sends a request; body, when not "", is sent as application/json unless a header says
-// otherwise. Extra headers come in name, value pairs.
+// otherwise. Extra headers come in name, value pairs; an empty value removes the header.
 func (ts *testServer) do(tb testing.TB, c creds, method, path, body string, headers ...string) *response {
 	tb.Helper()
 	var rd io.Reader
@@ -196,18 +257,26 @@ func (ts *testServer) do(tb testing.TB, c creds, method, path, body string, head
 		req.SetBasicAuth(c.name, c.key)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	return send(tb, http.DefaultClient, req)
+}
+
+// send sends a request with a client and reads the whole answer.
+func send(tb testing.TB, client *http.Client, req *http.Request) *response {
+	tb.Helper()
+	res, err := client.Do(req)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		tb.Fatalf("%s %s: read body: %v", method, path, err)
+		tb.Fatalf("%s %s: read body: %v", req.Method, req.URL.Path, err)
 	}
 	return &response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
-
-var _ = coffer.EINVALID
