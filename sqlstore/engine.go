@@ -55,6 +55,25 @@ var sqliteEngine = &engine{
 	},
 }
 
+// SQLiteDSN returns the data source name (for the "sqlite" driver of modernc.org/sqlite) with
+// which the store opens the SQLite file at path: every connection gets a busy timeout, WAL,
+// synchronous=FULL and foreign keys; the writer's transactions take the write lock at BEGIN
+// (IMMEDIATE), and a readOnly connection is query-only. Tools that must measure the engine
+// exactly as the store runs it, such as the benchmark, open their files with it too.
+func SQLiteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode()
+}
+
 // openSQLite opens one writer connection, whose transactions take the write lock at BEGIN
 // (IMMEDIATE) so that they never fail half-way on a lock upgrade, and a pool of read-only
 // connections. Every connection gets WAL, synchronous=FULL, a busy timeout and foreign keys; the
@@ -63,13 +82,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (write, read *sql
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, nil, fmt.Errorf("sqlite: bad database path %q", path)
 	}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Set("_txlock", "immediate")
-	write, err = sql.Open("sqlite", path+"?"+q.Encode())
+	write, err = sql.Open("sqlite", SQLiteDSN(path, false))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,9 +91,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (write, read *sql
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
 
-	q.Add("_pragma", "query_only(1)")
-	q.Del("_txlock")
-	read, err = sql.Open("sqlite", path+"?"+q.Encode())
+	read, err = sql.Open("sqlite", SQLiteDSN(path, true))
 	if err != nil {
 		write.Close()
 		return nil, nil, err
