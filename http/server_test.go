@@ -206,8 +206,10 @@ func TestHealth(t *testing.T) {
 				t.Errorf("%s: got %s, want %s", tt.path, got, tt.body)
 			}
 		}
-		// /readyz answers for the database: once it is closed, 503.
-		ts.Store.Close()
+		// /readyz answers for the database: once its pools are closed, 503.
+		for _, db := range ts.Store.DBs() {
+			db.Close()
+		}
 		res := ts.do(t, creds{}, "GET", "/readyz", "")
 		res.wantError(t, http.StatusServiceUnavailable, "503.000").wantFields(t)
 		ts.do(t, creds{}, "GET", "/livez", "").wantStatus(t, http.StatusOK)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/sqlstore"
 )
 
@@ -145,5 +144,3 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
-
-var _ = coffer.EINVALID
