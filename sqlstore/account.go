@@ -67,10 +67,10 @@ func customerID(ctx context.Context, q interface {
 // picks the account number: "A" and 12 random digits, unique per platform (the unique constraint
 // decides; a clash draws again). Numbers are never reused, since accounts are never removed.
 func (s *Store) CreateAccount(ctx context.Context, p *coffer.Principal, customer string, in coffer.AccountCreate) (*coffer.Account, error) {
-	now := s.nowMillis()
 	for attempt := 1; ; attempt++ {
 		var a *coffer.Account
-		err := s.withTx(ctx, func(tx *sql.Tx) error {
+		err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			now := s.nowMillis() // taken in the transaction, so that creation order and times agree
 			cid, err := customerID(ctx, tx, p.PlatformID, customer)
 			if err != nil {
 				return err
@@ -135,7 +135,7 @@ func lowerPtr(p *string) *string {
 // row as it is when the row lock is taken.
 func (s *Store) UpdateAccount(ctx context.Context, p *coffer.Principal, customer, identifier string, up coffer.AccountUpdate) (*coffer.Account, error) {
 	var a *coffer.Account
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cid, err := customerID(ctx, tx, p.PlatformID, customer)
 		if err != nil {
 			return err
@@ -337,7 +337,7 @@ func (s *Store) Move(ctx context.Context, platformName, account string, amount i
 		return nil, coffer.Errorf(coffer.EINVALID, "400.004", "The amount must be positive and at most %s.", coffer.FormatAmount(coffer.MaxAmount))
 	}
 	var a *coffer.Account
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		pid, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err
@@ -379,7 +379,7 @@ func (s *Store) SetAccountStatus(ctx context.Context, platformName, account stri
 		return nil, coffer.Errorf(coffer.EINVALID, "400.004", "The status must be one of ACTIVE, INACTIVE, DISABLED, FROZEN, DELETED.")
 	}
 	var a *coffer.Account
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		pid, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err

@@ -16,8 +16,9 @@ var _ coffer.CustomerService = (*Store)(nil)
 // conflict, also when two requests race: the unique constraint decides, never a read before the
 // write.
 func (s *Store) CreateCustomer(ctx context.Context, p *coffer.Principal, in coffer.CustomerCreate) (*coffer.Customer, error) {
-	now := s.nowMillis()
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	var now int64
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now = s.nowMillis() // taken in the transaction, so that creation order and times agree
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO customers (platform_id, identifier, display_name, status, created_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform_id, identifier) DO NOTHING RETURNING id`,

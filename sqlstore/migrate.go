@@ -34,7 +34,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.withTx(ctx, func(tx *sql.Tx) error {
+		err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if s.engine.lockMigrations != "" {
 				if _, err := tx.ExecContext(ctx, s.engine.lockMigrations); err != nil {
 					return fmt.Errorf("lock: %w", err)

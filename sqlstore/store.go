@@ -23,7 +23,8 @@ type Store struct {
 	write  *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool as write
 	now    func() time.Time
-	cursor []byte // the secret that keys list cursors
+	cursor []byte   // the secret that keys list cursors
+	batch  *batcher // SQLite: group commit of write commands; nil on PostgreSQL
 }
 
 // Options tune a store. The zero value is usable.
@@ -44,6 +45,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{engine: e, write: write, read: read, now: time.Now}
+	if e == sqliteEngine {
+		s.batch = newBatcher(write)
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -76,6 +80,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -92,7 +99,7 @@ func (s *Store) secret(ctx context.Context, name string) ([]byte, error) {
 	fresh := make([]byte, 32)
 	rand.Read(fresh)
 	var value []byte
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
 			return err
 		}
@@ -106,14 +113,19 @@ func (s *Store) nowMillis() int64 { return s.now().UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// withTx runs fn in one write transaction and commits it, or rolls it back when fn fails.
-func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// withTx runs fn as one write command: all of it is committed, or none of it. fn must use the
+// context it is given for its statements. On SQLite the command shares its transaction with the
+// commands of concurrent requests (see batcher); on PostgreSQL it has a transaction of its own.
+func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.batch != nil {
+		return s.classify(s.batch.do(ctx, fn))
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.classify(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return s.classify(err)
 	}
 	if err := tx.Commit(); err != nil {
