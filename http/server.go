@@ -260,24 +260,36 @@ func requestID(in string) string {
 }
 
 // acceptsJSON reports whether the Accept header values allow application/json. No header means
-// anything.
+// anything. The most specific range that names JSON decides (RFC 9110, 12.5.1), so that
+// "application/json;q=0, */*" refuses JSON.
 func acceptsJSON(values []string) bool {
 	if len(values) == 0 {
 		return true
 	}
+	best, q := 0, 0.0
 	for _, v := range values {
 		for _, part := range strings.Split(v, ",") {
 			mt, params, _ := strings.Cut(part, ";")
-			mt = strings.ToLower(strings.TrimSpace(mt))
-			if mt != "application/json" && mt != "application/*" && mt != "*/*" {
+			var rank int
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case "application/json":
+				rank = 3
+			case "application/*":
+				rank = 2
+			case "*/*":
+				rank = 1
+			default:
 				continue
 			}
-			if q := qValue(params); q > 0 {
-				return true
+			switch pq := qValue(params); {
+			case rank > best:
+				best, q = rank, pq
+			case rank == best:
+				q = max(q, pq)
 			}
 		}
 	}
-	return false
+	return q > 0
 }
 
 // qValue returns the q parameter of a media range's parameters, 1 when absent.

@@ -464,6 +464,23 @@ func TestCommandsWhileServing(t *testing.T) {
 	if status, _ := s.get(t, "acme-corp", first.PlatformKey); status != http.StatusOK {
 		t.Errorf("resumed while serving: got %d, want 200", status)
 	}
+	// /metrics has the requests by route and the database pools.
+	res, err := http.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics bytes.Buffer
+	metrics.ReadFrom(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`coffer_http_requests_total{method="GET",route="GET /raas/v2/customers",status="401"} 1`,
+		`go_sql_max_open_connections{db_name="write"} 1`,
+		`go_sql_max_open_connections{db_name="read"} `,
+	} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("metrics: no %q in\n%s", want, metrics.String())
+		}
+	}
 	if err := s.stop(); err != nil {
 		t.Errorf("serve after shutdown: %v", err)
 	}
