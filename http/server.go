@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -160,6 +161,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(r, st, start)
 	}()
 	if strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+		if p := r.URL.Path; path.Clean(p) != strings.TrimSuffix(p, "/") {
+			// The mux would redirect an unclean path (//, /./, ..) to its clean form; an API
+			// path is spelled exactly or it names no route.
+			s.writeError(rw, r, coffer.Errorf(codeRouteNotFound, "404.000", "No route matches %s.", p))
+			return
+		}
 		if !acceptsJSON(r.Header.Values("Accept")) {
 			s.writeError(rw, r, coffer.Errorf(codeNotAcceptable, "406.001", "This API answers only application/json."))
 			return
@@ -217,16 +224,21 @@ func (w *responseWriter) WriteHeader(code int) {
 	if w.wrote {
 		return
 	}
-	if w.r.Pattern == "" && !w.replacing && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
-		w.replacing = true
-		w.Header().Del("X-Content-Type-Options")
-		if code == http.StatusNotFound {
-			w.s.writeError(w, w.r, coffer.Errorf(codeRouteNotFound, "404.000", "No route matches %s.", w.r.URL.Path))
-		} else {
-			w.s.writeError(w, w.r, coffer.Errorf(codeMethodNotAllowed, "405.002", "Method %s is not supported here; see the Allow header.", w.r.Method))
+	if w.r.Pattern == "" && !w.replacing {
+		var err error
+		switch code {
+		case http.StatusNotFound:
+			err = coffer.Errorf(codeRouteNotFound, "404.000", "No route matches %s.", w.r.URL.Path)
+		case http.StatusMethodNotAllowed:
+			err = coffer.Errorf(codeMethodNotAllowed, "405.002", "Method %s is not supported here; see the Allow header.", w.r.Method)
 		}
-		w.swallow = true
-		return
+		if err != nil {
+			w.replacing = true
+			w.Header().Del("X-Content-Type-Options")
+			w.s.writeError(w, w.r, err)
+			w.swallow = true
+			return
+		}
 	}
 	w.wrote = true
 	w.st.status = code
@@ -263,8 +275,8 @@ func requestID(in string) string {
 // anything. The most specific range that names JSON decides (RFC 9110, 12.5.1), so that
 // "application/json;q=0, */*" refuses JSON.
 func acceptsJSON(values []string) bool {
-	if len(values) == 0 {
-		return true
+	if strings.TrimSpace(strings.Join(values, "")) == "" {
+		return true // absent, or sent empty: no preference
 	}
 	best, q := 0, 0.0
 	for _, v := range values {

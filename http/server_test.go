@@ -138,7 +138,8 @@ func TestRoutes(t *testing.T) {
 		ts.createCustomer(t, c, "cust-1", "One")
 
 		// Unknown routes, inside the API or not, authenticated or not.
-		for _, path := range []string{"/raas/v2/nothing", "/raas/v2/customers/cust-1/nothing", "/raas/v2/customers/", "/raas/v3/customers", "/nothing"} {
+		for _, path := range []string{"/raas/v2/nothing", "/raas/v2/customers/cust-1/nothing", "/raas/v2/customers/", "/raas/v3/customers", "/nothing",
+			"/raas/v2//customers", "/raas/v2/./customers/cust-1", "/raas/v2/x/../customers"} { // unclean paths: no redirect
 			for _, k := range []creds{c, {}} {
 				e := ts.do(t, k, "GET", path, "").wantError(t, http.StatusNotFound, "404.000")
 				e.wantFields(t)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/sqlstore"
 )
 
@@ -45,6 +46,9 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 		return usageError{"platform: create, suspend or resume?\n" + usage}
 	}
 	sub := args[0]
+	if sub != "create" && sub != "suspend" && sub != "resume" {
+		return usageError{fmt.Sprintf("platform: unknown command %q\n%s", sub, usage)}
+	}
 	fs := flags("platform "+sub, stderr)
 	name := fs.String("name", "", "platform name: 5-100 characters of -0-9a-zA-Z")
 	db := dbFlag(fs, getenv)
@@ -54,6 +58,9 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err := required(fs, "name"); err != nil {
 		return err
 	}
+	if err := coffer.ValidatePlatformName(*name); err != nil && sub == "create" {
+		return err // before the database file is made
+	}
 	return withStore(ctx, *db, func(s *sqlstore.Store) error {
 		switch sub {
 		case "create":
@@ -62,10 +69,9 @@ func platformCmd(ctx context.Context, args []string, getenv func(string) string,
 				return err
 			}
 			return printJSON(stdout, k)
-		case "suspend", "resume":
+		default:
 			return s.SetSuspended(ctx, *name, sub == "suspend")
 		}
-		return usageError{fmt.Sprintf("platform: unknown command %q\n%s", sub, usage)}
 	})
 }
 

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -171,6 +173,12 @@ func TestPlatformCreate(t *testing.T) {
 	}
 	if n, err := s.CountPlatforms(context.Background()); err != nil || n != 4 {
 		t.Errorf("platforms: got %d, %v, want 4", n, err)
+	}
+	// A refused name is refused before any database is made.
+	fresh := filepath.Join(t.TempDir(), "never.db")
+	cofferRun(t, "platform", "create", "--name", "abcd", "--db", fresh).wantFailure(t, "5-100 characters")
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("database file after a refused name: got %v, want none", err)
 	}
 }
 
