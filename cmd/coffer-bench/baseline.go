@@ -36,7 +36,11 @@ func insertOne(db *sql.DB) op {
 // store opens its writer (sqlstore.SQLiteDSN: WAL, synchronous=FULL, immediate transactions, one
 // connection), at the same concurrency as the scenarios.
 func sqliteCommits(ctx context.Context, dir string, clients int, d time.Duration) (sample, error) {
-	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "commits.db"), false))
+	path := filepath.Join(dir, "commits.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix) // fresh each time
+	}
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(path, false))
 	if err != nil {
 		return sample{}, err
 	}

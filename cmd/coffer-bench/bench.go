@@ -163,15 +163,7 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 	b.logf("baseline: hello-world")
 	helloStart := closedLoop(ctx, c, warmUp(d), d, hello)
 
-	var commits sample
-	var err error
-	if b.postgres() {
-		b.logf("baseline: single-row commits on PostgreSQL (pgx)")
-		commits, err = postgresCommits(ctx, b.db, c, d)
-	} else {
-		b.logf("baseline: single-row durable commits on SQLite")
-		commits, err = sqliteCommits(ctx, b.dir, c, d)
-	}
+	commitsStart, err := b.commits(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +187,11 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 	b.logf("baseline: hello-world again")
 	helloEnd := closedLoop(ctx, c, warmUp(d), d, hello)
 	rep.hello = [2]sample{helloStart, helloEnd}
-	rep.commits = commits
+	commitsEnd, err := b.commits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.commits = [2]sample{commitsStart, commitsEnd}
 
 	if b.postgres() {
 		if pgbench := findPgbench(b.cfg.pgbench); pgbench != "" {
@@ -219,6 +215,16 @@ func (b *bench) measure(ctx context.Context) (*report, error) {
 	rep.loadEnd = loadAverage()
 	rep.serverErrorLogs, rep.serverLastError = b.server.errorLogs()
 	return rep, nil
+}
+
+// commits measures the raw rate of single-row durable commits on the engine of the run.
+func (b *bench) commits(ctx context.Context) (sample, error) {
+	if b.postgres() {
+		b.logf("baseline: single-row commits on PostgreSQL (pgx)")
+		return postgresCommits(ctx, b.db, b.cfg.concurrency, b.cfg.duration)
+	}
+	b.logf("baseline: single-row durable commits on SQLite")
+	return sqliteCommits(ctx, b.dir, b.cfg.concurrency, b.cfg.duration)
 }
 
 // streamResult is the streamed GET /customers: its rate, and how the server's memory grew.
