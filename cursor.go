@@ -59,7 +59,9 @@ func (cc *CursorCodec) Decode(token string) (Cursor, bool) {
 	if len(token) != base64.RawURLEncoding.EncodedLen(cursorBody+cursorMAC) {
 		return Cursor{}, false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: the unused low bits of the last character must be zero, or a token with a changed
+	// last character would decode to the same bytes and pass as genuine.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) != cursorBody+cursorMAC || b[0] != cursorVersion || b[1] > 1 {
 		return Cursor{}, false
 	}

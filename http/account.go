@@ -74,6 +74,9 @@ func (o object) emails(v *coffer.Validation, name string) *[]string {
 	}
 	list := make([]string, len(items))
 	for i, it := range items {
+		if it.EmailAddress == nil {
+			continue // missing reads as absent, like null: the address is then required
+		}
 		if err := json.Unmarshal(it.EmailAddress, &list[i]); err != nil {
 			v.Add(name, coffer.KeyType, "Type", json.RawMessage(raw), `%s must be a list of {"emailAddress": "..."} objects with string addresses`, name)
 			return nil
@@ -165,7 +168,6 @@ func (s *Server) listCustomerAccounts(w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	q.filter.Customer = customer
 	return s.writeAccounts(w, r, p, q)
 }
 

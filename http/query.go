@@ -123,6 +123,9 @@ func (s *Server) parseAccountQuery(r *http.Request, p *coffer.Principal, platfor
 	f := &q.filter
 	if platformWide {
 		f.Customer = ps.one("customerIdentifier")
+	} else {
+		// Before the scope is taken: a cursor of one customer's list must not page another's.
+		f.Customer = r.PathValue("customerIdentifier")
 	}
 	f.Number = ps.one("accountNumber")
 	f.DisplayName = strings.ToLower(ps.one("displayName"))
