@@ -75,6 +75,19 @@ func createCommitsTable(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// analyze gathers the planner statistics of a PostgreSQL database.
+func analyze(ctx context.Context, dsn string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}
+
 // createDatabase creates a new database on the PostgreSQL server of admin and returns its URL.
 func createDatabase(ctx context.Context, admin string) (string, error) {
 	u, err := url.Parse(admin)
