@@ -18,9 +18,11 @@ var (
 )
 
 // accountSelect reads accounts with their customer's identifier; scanAccount reads its row.
-const accountSelect = `SELECT a.id, a.identifier, a.number, c.identifier, a.display_name, a.created_at, a.status,
-	a.currency, a.balance, a.contact_email, a.funding_emails
-FROM accounts a JOIN customers c ON c.id = a.customer_id`
+// The customer is read by a subquery rather than a join, so that the planner always reads accounts
+// first, through their indexes, whatever its statistics say of customers.
+const accountSelect = `SELECT a.id, a.identifier, a.number, (SELECT c.identifier FROM customers c WHERE c.id = a.customer_id),
+	a.display_name, a.created_at, a.status, a.currency, a.balance, a.contact_email, a.funding_emails
+FROM accounts a`
 
 func scanAccount(row interface{ Scan(...any) error }) (*coffer.Account, error) {
 	var a coffer.Account
@@ -219,7 +221,8 @@ func accountsQuery(platformID, customerID int64, restricted []string, f coffer.A
 		q.WriteString(` AND a.customer_id = ` + q.arg(customerID))
 	}
 	if restricted != nil {
-		q.WriteString(` AND c.identifier IN (` + list(q, restricted) + `)`)
+		q.WriteString(` AND a.customer_id IN (SELECT id FROM customers WHERE platform_id = ` + q.arg(platformID) +
+			` AND identifier IN (` + list(q, restricted) + `))`)
 	}
 	if f.Number != "" {
 		q.WriteString(` AND a.number = ` + q.arg(f.Number))
