@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -196,8 +197,8 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *coffer.
 // writeAccounts answers a list: the bare array, streamed, or one page in its envelope.
 func (s *Server) writeAccounts(w http.ResponseWriter, r *http.Request, p *coffer.Principal, q accountQuery) error {
 	if !q.paginate {
-		return s.stream(w, r, func(item func(any) error) error {
-			_, err := s.Accounts.ListAccounts(r.Context(), p, q.filter, coffer.Page{}, func(a *coffer.Account) error {
+		return s.stream(w, r, func(ctx context.Context, item func(any) error) error {
+			_, err := s.Accounts.ListAccounts(ctx, p, q.filter, coffer.Page{}, func(a *coffer.Account) error {
 				return item(newAccountView(a))
 			})
 			return err

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/cofferhq/coffer"
@@ -41,7 +42,14 @@ func (s *Server) authenticated(h handler, writes bool) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		stateOf(r).principal = p
+		st := stateOf(r)
+		st.principal = p
+		// The deadline of the request bounds its database work (PostgreSQL cancels the
+		// statement); streamed lists take the context from before it.
+		st.untimed = r.Context()
+		ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		switch {
 		case p.Suspended:
 			err = errSuspended

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -44,8 +45,8 @@ func newCustomerView(c *coffer.Customer) customerView {
 func customerPath(id string) string { return APIPrefix + "/customers/" + url.PathEscape(id) }
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request, p *coffer.Principal) error {
-	return s.stream(w, r, func(item func(any) error) error {
-		return s.Customers.ListCustomers(r.Context(), p, func(c *coffer.Customer) error {
+	return s.stream(w, r, func(ctx context.Context, item func(any) error) error {
+		return s.Customers.ListCustomers(ctx, p, func(c *coffer.Customer) error {
 			return item(newCustomerView(c))
 		})
 	})

@@ -36,6 +36,8 @@ const (
 	IdleTimeout       = 120 * time.Second
 	MaxHeaderBytes    = 64 << 10
 	ShutdownTimeout   = 30 * time.Second
+	// DefaultRequestTimeout bounds an API request when Config.RequestTimeout is 0.
+	DefaultRequestTimeout = 15 * time.Second
 )
 
 // Config is what a Server needs.
@@ -50,6 +52,9 @@ type Config struct {
 	Ping func(context.Context) error
 	// Registry receives the server's metrics; nil for a new registry.
 	Registry *prometheus.Registry
+	// RequestTimeout bounds an API request, its database work included, but for the streaming of
+	// a list; 0 for DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// DrainDelay is how long the server keeps serving, with /readyz answering 503, once shutdown
 	// begins and before it stops accepting, so that a load balancer polling /readyz stops
 	// sending requests first. Zero stops accepting at once.
@@ -74,6 +79,9 @@ func NewServer(c Config) *Server {
 	}
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
+	}
+	if s.RequestTimeout <= 0 {
+		s.RequestTimeout = DefaultRequestTimeout
 	}
 	s.metrics = newMetrics(s.Registry)
 	s.cursors = coffer.NewCursorCodec(c.CursorSecret)
@@ -123,6 +131,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 type state struct {
 	id        string
 	principal *coffer.Principal
+	untimed   context.Context // the request's context before the request deadline
 	status    int
 }
 

@@ -454,3 +454,53 @@ func TestReadyzDuringDrain(t *testing.T) {
 		refused(t, strings.TrimPrefix(ts.URL, "http://"))
 	})
 }
+
+// stalling is a customer service whose reads take longer than the request timeout: finding a
+// customer waits for its context, as a database does; listing pauses between customers.
+type stalling struct {
+	coffer.CustomerService
+	pause time.Duration
+}
+
+func (s stalling) FindCustomer(ctx context.Context, p *coffer.Principal, id string) (*coffer.Customer, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (s stalling) ListCustomers(ctx context.Context, p *coffer.Principal, fn func(*coffer.Customer) error) error {
+	return s.CustomerService.ListCustomers(ctx, p, func(c *coffer.Customer) error {
+		select {
+		case <-time.After(s.pause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return fn(c)
+	})
+}
+
+func TestRequestTimeout(t *testing.T) {
+	testdb.ForEachEngine(t, func(t *testing.T, dsn string) {
+		const timeout = 100 * time.Millisecond
+		ts := newTestServerWith(t, dsn, func(c *cofferhttp.Config) {
+			c.RequestTimeout = timeout
+			c.Customers = stalling{CustomerService: c.Customers, pause: timeout}
+		})
+		c := ts.platform(t, "platform-one")
+		ts.createCustomer(t, c, "cust-1", "One")
+		ts.createCustomer(t, c, "cust-2", "Two")
+
+		// A read that outlives the request deadline is cut short with a 503 (the service
+		// answers only when its context ends: without the deadline this request would hang).
+		ts.do(t, c, "GET", "/raas/v2/customers/cust-1", "").wantError(t, http.StatusServiceUnavailable, "503.000")
+
+		// A streamed list is not bound by the request deadline: three customers, each after a
+		// pause as long as the whole deadline, all arrive.
+		var list []customerView
+		res := ts.do(t, c, "GET", "/raas/v2/customers", "")
+		res.wantStatus(t, http.StatusOK)
+		res.JSON(t, &list)
+		if len(list) != 3 {
+			t.Errorf("streamed list past the request deadline: got %d customers, want 3", len(list))
+		}
+	})
+}

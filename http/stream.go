@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -15,7 +16,10 @@ const streamChunk = 32 << 10
 // list of any length is served in constant memory. An error before anything was sent is returned
 // for the error writer; after that the status is sent and the connection is aborted instead, so
 // that a client never takes a cut list for a whole one.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, produce func(item func(any) error) error) error {
+//
+// produce gets the request's context without the request deadline: a long list to a slow client
+// is bounded by the write deadline of each chunk instead.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, produce func(ctx context.Context, item func(any) error) error) error {
 	rc := http.NewResponseController(w)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -33,7 +37,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, produce func(ite
 	}
 	buf.WriteByte('[')
 	n := 0
-	err := produce(func(v any) error {
+	err := produce(stateOf(r).untimed, func(v any) error {
 		if n > 0 {
 			buf.WriteByte(',')
 		}

@@ -67,6 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	db := dbFlag(fs, getenv)
 	dev := fs.Bool("dev", false, "create the platform "+devPlatform+" and print its key if the database has no platform")
 	maxConns := fs.Int("max-conns", 0, fmt.Sprintf("database connections at most: PostgreSQL pool (default %d), SQLite readers (default 2 per core, at least 4)", sqlstore.DefaultMaxConns))
+	timeout := fs.Duration("request-timeout", cofferhttp.DefaultRequestTimeout, "bound of an API request and its database work (streamed lists excepted)")
 	drain := fs.Duration("drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 before refusing new connections")
 	maxIdle := fs.Int("max-idle-conns", 0, fmt.Sprintf("idle PostgreSQL connections kept (default %d)", sqlstore.DefaultMaxIdleConns))
 	if err := parse(fs, args); err != nil {
@@ -97,14 +98,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
 	}
 	srv := cofferhttp.NewServer(cofferhttp.Config{
-		Logger:       log,
-		Platforms:    store,
-		Customers:    store,
-		Accounts:     store,
-		CursorSecret: store.CursorSecret(),
-		Ping:         store.Ping,
-		Registry:     reg,
-		DrainDelay:   *drain,
+		Logger:         log,
+		Platforms:      store,
+		Customers:      store,
+		Accounts:       store,
+		CursorSecret:   store.CursorSecret(),
+		Ping:           store.Ping,
+		Registry:       reg,
+		DrainDelay:     *drain,
+		RequestTimeout: *timeout,
 	})
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", store.Engine()))
 	err = srv.Serve(ctx, ln)
