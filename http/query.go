@@ -19,16 +19,6 @@ type accountQuery struct {
 	scope    uint64 // what cursors of this list are bound to
 }
 
-// queryParams parses the query string of a request. Unlike r.URL.Query, it refuses a query string
-// that does not decode rather than dropping the bad pairs.
-func queryParams(r *http.Request) (url.Values, error) {
-	vals, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, coffer.Errorf(coffer.EINVALID, "400.004", "The query string does not decode.")
-	}
-	return vals, nil
-}
-
 // params reads query parameters, recording each bad one as a failure named after it. Unknown
 // parameters are ignored; an empty value counts as absent.
 type params struct {
@@ -114,11 +104,7 @@ func (ps *params) order(minName, maxName string, lo, hi *int64) {
 // parseAccountQuery parses the filters and paging of an account list. platformWide is the
 // GET /accounts list, which also filters by customerIdentifier.
 func (s *Server) parseAccountQuery(r *http.Request, p *coffer.Principal, platformWide bool) (accountQuery, error) {
-	vals, err := queryParams(r)
-	if err != nil {
-		return accountQuery{}, err
-	}
-	ps := &params{vals: vals}
+	ps := &params{vals: r.URL.Query()} // ServeHTTP refused a query string that does not decode
 	var q accountQuery
 	f := &q.filter
 	if platformWide {
