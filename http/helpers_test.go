@@ -266,10 +266,11 @@ func (ts *testServer) do(tb testing.TB, c creds, method, path, body string, head
 	return send(tb, http.DefaultClient, req)
 }
 
-// send sends a request with a client and reads the whole answer.
+// send sends a request with a client and reads the whole answer. Every exchange is checked
+// against the API document (contract_test.go).
 func send(tb testing.TB, client *http.Client, req *http.Request) *response {
 	tb.Helper()
-	res, err := client.Do(req)
+	res, err := withContract(tb, client).Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}

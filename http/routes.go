@@ -19,5 +19,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /livez", s.livez)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("GET /openapi.yaml", s.serveOpenAPIYAML)
+	mux.HandleFunc("GET /openapi.json", s.serveOpenAPIJSON)
+	mux.HandleFunc("GET /docs", s.serveDocs)
+	mux.HandleFunc("GET /docs/{file}", s.serveDocsFile)
 	return mux
 }
