@@ -8,6 +8,8 @@
 //	coffer key revoke --platform NAME --key-id ID --db DB
 //	coffer account credit|debit --platform NAME --account ACCOUNT --amount 12.34 [--note TEXT] --db DB
 //	coffer account status --platform NAME --account ACCOUNT --set STATUS --db DB
+//	coffer customers list|get|create ...
+//	coffer accounts list|get|create|update ...
 //
 // DB is a SQLite file path or a postgres:// URL; COFFER_DB and COFFER_ADDR give the defaults.
 package main
@@ -62,7 +64,11 @@ const usage = `usage:
   coffer key list --platform NAME --db DB
   coffer key revoke --platform NAME --key-id ID --db DB
   coffer account credit|debit --platform NAME --account ACCOUNT --amount 12.34 [--note TEXT] --db DB
-  coffer account status --platform NAME --account ACCOUNT --set STATUS --db DB`
+  coffer account status --platform NAME --account ACCOUNT --set STATUS --db DB
+  coffer customers list|get|create [--customer ID] [--name NAME] [--json]
+  coffer accounts list [--customer ID] [FILTERS] [--max-results N] [--next-cursor C] [--all] [--json]
+  coffer accounts get|create|update --account ID [--customer ID] [--name NAME] [--email EMAIL] [--currency CUR] [--notify A,B] [--json]
+client commands take --url, --platform, --key (env COFFER_URL, COFFER_PLATFORM, COFFER_KEY)`
 
 // run is the whole program but for the process: arguments, environment and output are passed in.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -78,6 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keyCmd(ctx, rest, getenv, stdout, stderr)
 	case "account":
 		return accountCmd(ctx, rest, getenv, stdout, stderr)
+	case "customers":
+		return customersCmd(ctx, rest, getenv, stdout, stderr)
+	case "accounts":
+		return accountsCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
