@@ -175,7 +175,7 @@ func (r *report) targets() []target {
 	hello := r.helloRate()
 	ratio := func(name, scenario string, base float64, baseName string, want float64) target {
 		got := r.scenario(scenario).closed.rate() / base
-		return target{name, fmt.Sprintf("%.3f × %s (%.2f of the target)", got, baseName, got/want), got >= want}
+		return target{name, fmt.Sprintf("%.3g × %s (%.3g of the target)", got, baseName, got/want), got >= want}
 	}
 	first, deep := r.scenario("list first page").closed.rate(), r.scenario("list deep page").closed.rate()
 	growth := r.stream.rssPeak - r.stream.rssBefore
@@ -183,7 +183,7 @@ func (r *report) targets() []target {
 		ratio("get customer ≥ 0.25 × hello-world", "get customer", hello, "hello-world", 0.25),
 		ratio("get account ≥ 0.25 × hello-world", "get account", hello, "hello-world", 0.25),
 		ratio("filtered page of 20 ≥ 0.10 × hello-world", "list first page", hello, "hello-world", 0.10),
-		{"last page ≥ 0.8 × first page", fmt.Sprintf("%.3f × first page", deep/first), deep >= 0.8*first},
+		{"last page ≥ 0.8 × first page", fmt.Sprintf("%.3g × first page", deep/first), deep >= 0.8*first},
 		ratio("create account ≥ 2 × raw durable commits", "create account", r.commitRate(), "commits", 2),
 		{"RSS growth while streaming ≤ 32 MiB", "+" + mib(growth), r.stream.peakMeasured && growth <= 32<<20},
 	}
