@@ -175,7 +175,7 @@ func (s *Store) UpdateAccount(ctx context.Context, p *coffer.Principal, customer
 
 // FindAccount returns an account of the platform that is not DELETED.
 func (s *Store) FindAccount(ctx context.Context, p *coffer.Principal, identifier string) (*coffer.Account, error) {
-	a, err := scanAccount(s.read.QueryRowContext(ctx, accountSelect+` WHERE a.platform_id = $1 AND a.identifier = $2 AND a.status <> 'DELETED'`,
+	a, err := scanAccount(s.queryRow(ctx, accountSelect+` WHERE a.platform_id = $1 AND a.identifier = $2 AND a.status <> 'DELETED'`,
 		p.PlatformID, identifier))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, coffer.AccountNotFound(identifier)
@@ -281,12 +281,12 @@ func (s *Store) ListAccounts(ctx context.Context, p *coffer.Principal, f coffer.
 	var cid int64
 	if f.Customer != "" {
 		var err error
-		if cid, err = customerID(ctx, s.read, p.PlatformID, f.Customer); err != nil {
+		if cid, err = customerID(ctx, cachedReader{s}, p.PlatformID, f.Customer); err != nil {
 			return false, s.classify(err)
 		}
 	}
 	q := accountsQuery(p.PlatformID, cid, p.Customers, f, page)
-	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
+	rows, err := s.query(ctx, q.String(), q.args...)
 	if err != nil {
 		return false, s.classify(err)
 	}

@@ -90,7 +90,7 @@ func placeholders(first, n int) string {
 
 // scanCustomers runs a customerSelect query and calls fn once per customer, with its summaries.
 func (s *Store) scanCustomers(ctx context.Context, query string, args []any, fn func(*coffer.Customer) error) error {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return s.classify(err)
 	}

@@ -89,11 +89,11 @@ func (s *Store) CreateKey(ctx context.Context, platformName string, readOnly boo
 
 // Keys lists a platform's keys, oldest first, without secrets or hashes.
 func (s *Store) Keys(ctx context.Context, platformName string) ([]coffer.Key, error) {
-	id, err := s.platformID(ctx, s.read, platformName)
+	id, err := s.platformID(ctx, cachedReader{s}, platformName)
 	if err != nil {
 		return nil, s.classify(err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, read_only, customers, created_at, revoked_at
+	rows, err := s.query(ctx, `SELECT id, read_only, customers, created_at, revoked_at
 		FROM api_keys WHERE platform_id = $1 ORDER BY created_at, id`, id)
 	if err != nil {
 		return nil, s.classify(err)
@@ -166,7 +166,7 @@ func (s *Store) SetSuspended(ctx context.Context, platformName string, suspended
 // CountPlatforms reports how many platforms exist.
 func (s *Store) CountPlatforms(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM platforms`).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM platforms`).Scan(&n)
 	return n, s.classify(err)
 }
 
@@ -179,7 +179,7 @@ func (s *Store) Authenticate(ctx context.Context, platformName, key string) (*co
 	var p coffer.Principal
 	var stored []byte
 	var customers sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT k.id, k.hash, k.read_only, k.customers, p.id, p.name, p.suspended
+	err := s.queryRow(ctx, `SELECT k.id, k.hash, k.read_only, k.customers, p.id, p.name, p.suspended
 		FROM api_keys k JOIN platforms p ON p.id = k.platform_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL`, hash).
 		Scan(&p.KeyID, &stored, &p.ReadOnly, &customers, &p.PlatformID, &p.PlatformName, &p.Suspended)

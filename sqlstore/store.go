@@ -23,8 +23,9 @@ type Store struct {
 	write  *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
 	read   *sql.DB // SQLite: a pool of read-only connections; PostgreSQL: the same pool as write
 	now    func() time.Time
-	cursor []byte   // the secret that keys list cursors
-	batch  *batcher // SQLite: group commit of write commands; nil on PostgreSQL
+	cursor []byte     // the secret that keys list cursors
+	batch  *batcher   // SQLite: group commit of write commands; nil on PostgreSQL
+	stmts  *stmtCache // SQLite: prepared read statements; nil on PostgreSQL
 }
 
 // Options tune a store. The zero value is usable.
@@ -47,6 +48,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	s := &Store{engine: e, write: write, read: read, now: time.Now}
 	if e == sqliteEngine {
 		s.batch = newBatcher(write)
+		s.stmts = newStmtCache(read)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -82,6 +84,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	if s.batch != nil {
 		s.batch.close()
+		s.stmts.close()
 	}
 	err := s.write.Close()
 	if s.read != s.write {
