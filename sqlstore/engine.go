@@ -49,10 +49,32 @@ var sqliteEngine = &engine{
 		}
 		return "", false
 	},
-	unavailable: func(err error) bool {
-		var e *sqlite.Error
-		return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
-	},
+	unavailable: sqliteBusy,
+}
+
+// sqliteBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED: another connection holds a lock
+// for longer than the busy timeout, or the busy handler could not be used.
+func sqliteBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
+}
+
+// retryBusy runs fn again while it fails with SQLITE_BUSY, for up to busyTimeout. Processes that
+// open a new database file at the same moment race to switch it to WAL, and SQLite answers the
+// losers' first statements with SQLITE_BUSY at once, without waiting on the busy timeout.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := fn()
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // SQLiteDSN returns the data source name (for the "sqlite" driver of modernc.org/sqlite) with
@@ -106,7 +128,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (write, read *sql
 	read.SetConnMaxLifetime(0)
 
 	for _, db := range []*sql.DB{write, read} {
-		if err := checkSQLitePragmas(ctx, db); err != nil {
+		if err := retryBusy(ctx, func() error { return checkSQLitePragmas(ctx, db) }); err != nil {
 			write.Close()
 			read.Close()
 			return nil, nil, fmt.Errorf("sqlite %s: %w", path, err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -251,5 +252,29 @@ func TestPostgresBrokenConnections(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSQLiteConcurrentOpen opens a new database file from several connections at once, as
+// servers and operator commands starting together do: every open succeeds, although SQLite
+// answers the losers of the race to switch the file to WAL with an immediate SQLITE_BUSY.
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	for round := range 100 {
+		path := filepath.Join(t.TempDir(), "coffer.db")
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() {
+				s, err := Open(context.Background(), path, Options{})
+				if err != nil {
+					t.Errorf("round %d: %v", round, err)
+					return
+				}
+				s.Close()
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
 	}
 }
