@@ -147,10 +147,11 @@ func (s *Store) classify(err error) error {
 		return nil
 	case errors.As(err, &e):
 		return err
+	case s.engine.unavailable(err):
+		// Before the context errors: a connect that timed out is an outage, not a slow request.
+		return &coffer.Error{Code: coffer.EUNAVAILABLE, Key: "503.000", Message: "The database is unavailable; retry later.", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
-	case s.engine.unavailable(err):
-		return &coffer.Error{Code: coffer.EUNAVAILABLE, Key: "503.000", Message: "The database is unavailable; retry later.", Err: err}
 	default:
 		return coffer.Internal(err)
 	}
