@@ -71,7 +71,7 @@ func customerID(ctx context.Context, q interface {
 func (s *Store) CreateAccount(ctx context.Context, p *coffer.Principal, customer string, in coffer.AccountCreate) (*coffer.Account, error) {
 	for attempt := 1; ; attempt++ {
 		var a *coffer.Account
-		err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 			now := s.nowMillis() // taken in the transaction, so that creation order and times agree
 			cid, err := customerID(ctx, tx, p.PlatformID, customer)
 			if err != nil {
@@ -107,7 +107,7 @@ func (s *Store) CreateAccount(ctx context.Context, p *coffer.Principal, customer
 	}
 }
 
-func insertFunding(ctx context.Context, tx *sql.Tx, accountID int64, emails []string) error {
+func insertFunding(ctx context.Context, tx *writeTx, accountID int64, emails []string) error {
 	for i, e := range emails {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO funding_notifications (account_id, position, email, email_lower)
 			VALUES ($1, $2, $3, $4)`, accountID, i, e, strings.ToLower(e)); err != nil {
@@ -137,7 +137,7 @@ func lowerPtr(p *string) *string {
 // row as it is when the row lock is taken.
 func (s *Store) UpdateAccount(ctx context.Context, p *coffer.Principal, customer, identifier string, up coffer.AccountUpdate) (*coffer.Account, error) {
 	var a *coffer.Account
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		cid, err := customerID(ctx, tx, p.PlatformID, customer)
 		if err != nil {
 			return err
@@ -322,7 +322,7 @@ func (s *Store) ListAccounts(ctx context.Context, p *coffer.Principal, f coffer.
 
 // accountState returns why a change of an account did not apply: it does not exist (or is
 // DELETED, which counts as gone), or its status and balance.
-func accountState(ctx context.Context, tx *sql.Tx, platformID int64, identifier string) (coffer.AccountStatus, int64, error) {
+func accountState(ctx context.Context, tx *writeTx, platformID int64, identifier string) (coffer.AccountStatus, int64, error) {
 	var st coffer.AccountStatus
 	var balance int64
 	err := tx.QueryRowContext(ctx, `SELECT status, balance FROM accounts WHERE platform_id = $1 AND identifier = $2`,
@@ -340,7 +340,7 @@ func (s *Store) Move(ctx context.Context, platformName, account string, amount i
 		return nil, coffer.Errorf(coffer.EINVALID, "400.004", "The amount must be positive and at most %s.", coffer.FormatAmount(coffer.MaxAmount))
 	}
 	var a *coffer.Account
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		pid, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err
@@ -382,7 +382,7 @@ func (s *Store) SetAccountStatus(ctx context.Context, platformName, account stri
 		return nil, coffer.Errorf(coffer.EINVALID, "400.004", "The status must be one of ACTIVE, INACTIVE, DISABLED, FROZEN, DELETED.")
 	}
 	var a *coffer.Account
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		pid, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err

@@ -22,28 +22,36 @@ const maxBatch = 128
 // roll back the whole shared transaction. A request whose context is done before its turn is
 // skipped.
 type batcher struct {
-	db    *sql.DB
-	queue chan *command
-	done  chan struct{}
-	close func() // closes done, once
+	db      *sql.DB
+	stmts   *writeStmts
+	queue   chan *command
+	done    chan struct{}
+	stopped chan struct{} // closed when the loop has returned
+	stop    func()        // closes done, once
 }
 
 type command struct {
 	ctx    context.Context
-	fn     func(context.Context, *sql.Tx) error
+	fn     func(context.Context, *writeTx) error
 	err    error
 	result chan error
 }
 
 func newBatcher(db *sql.DB) *batcher {
-	b := &batcher{db: db, queue: make(chan *command), done: make(chan struct{})}
-	b.close = sync.OnceFunc(func() { close(b.done) })
+	b := &batcher{db: db, stmts: newWriteStmts(db), queue: make(chan *command), done: make(chan struct{}), stopped: make(chan struct{})}
+	b.stop = sync.OnceFunc(func() { close(b.done) })
 	go b.loop()
 	return b
 }
 
+// close stops the loop once the batch in progress is answered.
+func (b *batcher) close() {
+	b.stop()
+	<-b.stopped
+}
+
 // do runs fn in a batch and waits until the batch is committed or fn failed.
-func (b *batcher) do(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+func (b *batcher) do(ctx context.Context, fn func(context.Context, *writeTx) error) error {
 	c := &command{ctx: ctx, fn: fn, result: make(chan error, 1)}
 	select {
 	case b.queue <- c:
@@ -56,6 +64,8 @@ func (b *batcher) do(ctx context.Context, fn func(context.Context, *sql.Tx) erro
 }
 
 func (b *batcher) loop() {
+	defer close(b.stopped)
+	defer b.stmts.close()
 	batch := make([]*command, 0, maxBatch)
 	for {
 		select {
@@ -74,6 +84,7 @@ func (b *batcher) loop() {
 			}
 		}
 		b.run(batch)
+		b.stmts.prepare(context.Background()) // the writer connection is free again
 	}
 }
 
@@ -102,7 +113,7 @@ func (b *batcher) run(batch []*command) {
 			finish(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		if c.err = c.fn(ctx, tx); c.err != nil {
+		if c.err = c.fn(ctx, &writeTx{tx: tx, stmts: b.stmts}); c.err != nil {
 			_, err = tx.ExecContext(ctx, "ROLLBACK TO command")
 		}
 		if err == nil {

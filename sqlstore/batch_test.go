@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -17,14 +16,14 @@ func TestBatchIsolatesFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	insert := func(name string) func(context.Context, *sql.Tx) error {
-		return func(ctx context.Context, tx *sql.Tx) error {
+	insert := func(name string) func(context.Context, *writeTx) error {
+		return func(ctx context.Context, tx *writeTx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)`, name, []byte("v"))
 			return err
 		}
 	}
 	boom := errors.New("boom")
-	failing := func(ctx context.Context, tx *sql.Tx) error {
+	failing := func(ctx context.Context, tx *writeTx) error {
 		if err := insert("half-written")(ctx, tx); err != nil {
 			return err
 		}
@@ -65,11 +64,11 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ok := func(ctx context.Context, tx *sql.Tx) error {
+	ok := func(ctx context.Context, tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('kept-only-if-committed', x'00')`)
 		return err
 	}
-	breaksCommit := func(ctx context.Context, tx *sql.Tx) error {
+	breaksCommit := func(ctx context.Context, tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
 			return err
 		}

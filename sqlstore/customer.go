@@ -17,7 +17,7 @@ var _ coffer.CustomerService = (*Store)(nil)
 // write.
 func (s *Store) CreateCustomer(ctx context.Context, p *coffer.Principal, in coffer.CustomerCreate) (*coffer.Customer, error) {
 	var now int64
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		now = s.nowMillis() // taken in the transaction, so that creation order and times agree
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO customers (platform_id, identifier, display_name, status, created_at)

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -34,7 +33,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err = s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 			if s.engine.lockMigrations != "" {
 				if _, err := tx.ExecContext(ctx, s.engine.lockMigrations); err != nil {
 					return fmt.Errorf("lock: %w", err)

@@ -23,7 +23,7 @@ func (s *Store) CreatePlatform(ctx context.Context, name string) (coffer.NewKey,
 	}
 	now := s.nowMillis()
 	var out coffer.NewKey
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO platforms (name, suspended, created_at) VALUES ($1, $2, $3)
 			ON CONFLICT (name) DO NOTHING RETURNING id`, name, false, now).Scan(&id)
@@ -42,7 +42,7 @@ func (s *Store) CreatePlatform(ctx context.Context, name string) (coffer.NewKey,
 	return out, err
 }
 
-func insertKey(ctx context.Context, tx *sql.Tx, platformID int64, platformName string, readOnly bool, customers []string, now int64) (coffer.NewKey, error) {
+func insertKey(ctx context.Context, tx *writeTx, platformID int64, platformName string, readOnly bool, customers []string, now int64) (coffer.NewKey, error) {
 	id, secret, hash := coffer.GenerateKey()
 	var list sql.NullString
 	if customers != nil {
@@ -76,7 +76,7 @@ func (s *Store) CreateKey(ctx context.Context, platformName string, readOnly boo
 		return coffer.NewKey{}, coffer.Errorf(coffer.EINVALID, coffer.KeyRequired, "a key restricted to customers needs at least one customer identifier")
 	}
 	var out coffer.NewKey
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		id, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err
@@ -128,7 +128,7 @@ func splitCustomers(list sql.NullString) []string {
 
 // RevokeKey revokes a key of a platform. Revoking a revoked key is not an error.
 func (s *Store) RevokeKey(ctx context.Context, platformName, keyID string) error {
-	return s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		id, err := s.platformID(ctx, tx, platformName)
 		if err != nil {
 			return err
@@ -149,7 +149,7 @@ func (s *Store) RevokeKey(ctx context.Context, platformName, keyID string) error
 // SetSuspended suspends or resumes a platform. A suspended platform's keys authenticate but every
 // request is refused with 403.
 func (s *Store) SetSuspended(ctx context.Context, platformName string, suspended bool) error {
-	return s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE platforms SET suspended = $1 WHERE name = $2`, suspended, platformName)
 		if err != nil {
 			return err

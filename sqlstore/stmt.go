@@ -82,3 +82,73 @@ type cachedReader struct{ s *Store }
 func (r cachedReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return r.s.queryRow(ctx, query, args...)
 }
+
+// writeTx is what a write command runs its statements on: its transaction, through which, on
+// SQLite, statements with arguments run prepared on the one writer connection, prepared once and
+// reused by every later command.
+type writeTx struct {
+	tx    *sql.Tx
+	stmts *writeStmts // nil on PostgreSQL
+}
+
+func (t *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmts.lookup(query, len(args)); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmts.lookup(query, len(args)); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// writeStmts are the prepared write statements of SQLite. A statement cannot be prepared during a
+// batch, whose transaction holds the one writer connection: the first time, it runs unprepared and
+// is noted, and the batcher prepares it once the batch is over. Only the batcher's goroutine uses
+// it. Statements without arguments (migrations, savepoints) are never prepared: a script of
+// several statements cannot be.
+type writeStmts struct {
+	db      *sql.DB
+	m       map[string]*sql.Stmt
+	pending []string
+}
+
+func newWriteStmts(db *sql.DB) *writeStmts {
+	return &writeStmts{db: db, m: make(map[string]*sql.Stmt)}
+}
+
+func (w *writeStmts) lookup(query string, nargs int) *sql.Stmt {
+	if w == nil || nargs == 0 {
+		return nil
+	}
+	if st, ok := w.m[query]; ok {
+		return st
+	}
+	if len(w.m)+len(w.pending) < maxCachedStmts {
+		w.pending = append(w.pending, query)
+	}
+	return nil
+}
+
+// prepare prepares the statements noted since the last call; one that fails stays unprepared.
+func (w *writeStmts) prepare(ctx context.Context) {
+	for _, q := range w.pending {
+		if _, ok := w.m[q]; ok {
+			continue
+		}
+		if st, err := w.db.PrepareContext(ctx, q); err == nil {
+			w.m[q] = st
+		}
+	}
+	w.pending = w.pending[:0]
+}
+
+func (w *writeStmts) close() {
+	for q, st := range w.m {
+		st.Close()
+		delete(w.m, q)
+	}
+}

@@ -102,7 +102,7 @@ func (s *Store) secret(ctx context.Context, name string) ([]byte, error) {
 	fresh := make([]byte, 32)
 	rand.Read(fresh)
 	var value []byte
-	err := s.withTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // withTx runs fn as one write command: all of it is committed, or none of it. fn must use the
 // context it is given for its statements. On SQLite the command shares its transaction with the
 // commands of concurrent requests (see batcher); on PostgreSQL it has a transaction of its own.
-func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *writeTx) error) error {
 	if s.batch != nil {
 		return s.classify(s.batch.do(ctx, fn))
 	}
@@ -128,7 +128,7 @@ func (s *Store) withTx(ctx context.Context, fn func(ctx context.Context, tx *sql
 		return s.classify(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
-	if err := fn(ctx, tx); err != nil {
+	if err := fn(ctx, &writeTx{tx: tx}); err != nil {
 		return s.classify(err)
 	}
 	if err := tx.Commit(); err != nil {
