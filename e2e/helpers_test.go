@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cofferhq/coffer/sqlstore"
 )
 
 // Bounds of the tests: generous, so that a slow machine passes, and finite, so that a hang fails.
@@ -102,6 +105,7 @@ type server struct {
 	Addr string
 	DSN  string
 	args []string
+	wrap []string // a command that runs the server, such as strace and its flags; nil for none
 	proc *process
 	logs *syncBuffer // everything the process printed
 	once sync.Once
@@ -112,7 +116,14 @@ type server struct {
 // at once; waitReady waits for it. The process is stopped when the test ends.
 func launch(tb testing.TB, dsn string, args ...string) *server {
 	tb.Helper()
-	s := &server{DSN: dsn, args: args}
+	return launchUnder(tb, nil, dsn, args...)
+}
+
+// launchUnder is launch with the server run by the wrap command (such as strace): the process
+// started is wrap[0], with the rest of wrap and then the coffer command line as arguments.
+func launchUnder(tb testing.TB, wrap []string, dsn string, args ...string) *server {
+	tb.Helper()
+	s := &server{DSN: dsn, args: args, wrap: wrap}
 	s.spawn(tb)
 	tb.Cleanup(func() {
 		s.stop(tb)
@@ -128,7 +139,9 @@ func (s *server) spawn(tb testing.TB) {
 	s.Addr = "127.0.0.1:" + strconv.Itoa(freePort(tb))
 	s.URL = "http://" + s.Addr
 	s.logs = &syncBuffer{}
-	cmd := exec.Command(cofferBin, append([]string{"serve", "--addr", s.Addr, "--db", s.DSN}, s.args...)...)
+	argv := append([]string{cofferBin, "serve", "--addr", s.Addr, "--db", s.DSN}, s.args...)
+	argv = append(append([]string{}, s.wrap...), argv...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	p, err := startProcess(cmd)
 	if err != nil {
@@ -390,6 +403,23 @@ func createPlatform(tb testing.TB, dsn, name string) creds {
 // customerBody is the JSON body that creates a customer.
 func customerBody(id string) string {
 	return fmt.Sprintf(`{"customerIdentifier":%q,"displayName":"Customer %s"}`, id, id)
+}
+
+// openDB opens the database of dsn directly, to look at what the servers stored: a SQLite file
+// read-only, as the store's own readers open it, or a PostgreSQL database. It is closed when the
+// test ends.
+func openDB(tb testing.TB, dsn string) *sql.DB {
+	tb.Helper()
+	driver, src := "sqlite", sqlstore.SQLiteDSN(dsn, true)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver, src = "pgx", dsn
+	}
+	db, err := sql.Open(driver, src)
+	if err != nil {
+		tb.Fatalf("open %s: %v", dsn, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 // tail returns the end of s, at most n bytes.
