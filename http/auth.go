@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/cofferhq/coffer"
 )
@@ -31,7 +32,6 @@ func (s *Server) write(h handler) http.Handler { return s.authenticated(h, true)
 
 func (s *Server) authenticated(h handler, writes bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
 		name, key, ok := r.BasicAuth()
 		if !ok || name == "" || key == "" {
 			s.writeError(w, r, errNoCredentials)
@@ -44,6 +44,13 @@ func (s *Server) authenticated(h handler, writes bool) http.Handler {
 		}
 		st := stateOf(r)
 		st.principal = p
+		if s.limiter != nil {
+			if wait, ok := s.limiter.allow(p.PlatformID); !ok {
+				w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(wait), 10))
+				s.writeError(w, r, errTooManyRequests)
+				return
+			}
+		}
 		// The deadline of the request bounds its database work (PostgreSQL cancels the
 		// statement); streamed lists take the context from before it.
 		st.untimed = r.Context()

@@ -28,7 +28,8 @@ const APIPrefix = "/raas/v2"
 // MaxBodyBytes bounds a request body.
 const MaxBodyBytes = 1 << 20
 
-// Timeouts of the HTTP server. Streamed lists extend their write deadline as they go.
+// Timeouts of the HTTP server, the defaults of Config's fields of the same names. Streamed lists
+// extend their write deadline as they go.
 const (
 	ReadHeaderTimeout = 5 * time.Second
 	ReadTimeout       = 30 * time.Second
@@ -59,6 +60,18 @@ type Config struct {
 	// begins and before it stops accepting, so that a load balancer polling /readyz stops
 	// sending requests first. Zero stops accepting at once.
 	DrainDelay time.Duration
+	// RateLimit is how many API requests a second each platform may make, in bursts of up to
+	// RateBurst (0: RateLimit rounded up); a platform over it gets 429 and no other platform is
+	// slowed. Zero, the default, is no limit: sandboxes and load tests run one platform at full
+	// speed.
+	RateLimit float64
+	RateBurst int
+	// The timeouts and header limit of the HTTP server; 0 for the constant of the same name.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
 }
 
 // Server is the HTTP server of the API.
@@ -68,6 +81,7 @@ type Server struct {
 	mux      *http.ServeMux
 	metrics  *metrics
 	cursors  *coffer.CursorCodec
+	limiter  *limiter // nil: no rate limit
 	stopping atomic.Bool
 }
 
@@ -83,6 +97,18 @@ func NewServer(c Config) *Server {
 	if s.RequestTimeout <= 0 {
 		s.RequestTimeout = DefaultRequestTimeout
 	}
+	for _, d := range []struct {
+		field *time.Duration
+		def   time.Duration
+	}{{&s.ReadHeaderTimeout, ReadHeaderTimeout}, {&s.ReadTimeout, ReadTimeout}, {&s.WriteTimeout, WriteTimeout}, {&s.IdleTimeout, IdleTimeout}} {
+		if *d.field <= 0 {
+			*d.field = d.def
+		}
+	}
+	if s.MaxHeaderBytes <= 0 {
+		s.MaxHeaderBytes = MaxHeaderBytes
+	}
+	s.limiter = newLimiter(c.RateLimit, c.RateBurst, time.Now)
 	s.metrics = newMetrics(s.Registry)
 	s.cursors = coffer.NewCursorCodec(c.CursorSecret)
 	s.mux = s.routes()
@@ -95,11 +121,11 @@ func NewServer(c Config) *Server {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
-		IdleTimeout:       IdleTimeout,
-		MaxHeaderBytes:    MaxHeaderBytes,
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		ReadTimeout:       s.ReadTimeout,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		MaxHeaderBytes:    s.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -170,6 +196,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(r, st, start)
 	}()
 	if strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
+		// Every answer of the API is a platform's data or about its credentials: no cache may
+		// keep one, errors included (404 and 405 are cacheable by default, RFC 9111 4.2.2).
+		w.Header().Set("Cache-Control", "no-store")
 		if p := r.URL.Path; path.Clean(p) != strings.TrimSuffix(p, "/") {
 			// The mux would redirect an unclean path (//, /./, ..) to its clean form; an API
 			// path is spelled exactly or it names no route.

@@ -30,7 +30,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, produce func(ctx
 			w.WriteHeader(http.StatusOK)
 			sent = true
 		}
-		rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+		rc.SetWriteDeadline(time.Now().Add(s.WriteTimeout))
 		_, err := w.Write(buf.Bytes())
 		buf.Reset()
 		return err

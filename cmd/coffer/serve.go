@@ -70,8 +70,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	timeout := fs.Duration("request-timeout", cofferhttp.DefaultRequestTimeout, "bound of an API request and its database work (streamed lists excepted)")
 	drain := fs.Duration("drain-delay", 0, "on SIGINT/SIGTERM, keep serving this long with /readyz answering 503 before refusing new connections")
 	maxIdle := fs.Int("max-idle-conns", 0, fmt.Sprintf("idle PostgreSQL connections kept (default %d)", sqlstore.DefaultMaxIdleConns))
+	rateLimit := fs.Float64("rate-limit", 0, "API requests a second per platform, beyond which it gets 429 (0: no limit)")
+	rateBurst := fs.Int("rate-burst", 0, "requests a platform may send at once within --rate-limit (default: the rate, rounded up)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *rateLimit < 0 || *rateBurst < 0 {
+		return usageError{"serve: --rate-limit and --rate-burst must not be negative"}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
@@ -107,6 +112,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Registry:       reg,
 		DrainDelay:     *drain,
 		RequestTimeout: *timeout,
+		RateLimit:      *rateLimit,
+		RateBurst:      *rateBurst,
 	})
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("engine", store.Engine()))
 	err = srv.Serve(ctx, ln)
