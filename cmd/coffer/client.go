@@ -22,6 +22,7 @@ import (
 type clientFlags struct {
 	url, platform, key *string
 	json               *bool
+	getenv             func(string) string
 }
 
 func newClientFlags(fs *flag.FlagSet, getenv func(string) string) clientFlags {
@@ -34,17 +35,23 @@ func newClientFlags(fs *flag.FlagSet, getenv func(string) string) clientFlags {
 	return clientFlags{
 		url:      fs.String("url", def("COFFER_URL", "http://127.0.0.1:8080"), "server URL (env COFFER_URL)"),
 		platform: fs.String("platform", def("COFFER_PLATFORM", ""), "platform name (env COFFER_PLATFORM)"),
-		key:      fs.String("key", def("COFFER_KEY", ""), "platform key (env COFFER_KEY)"),
-		json:     fs.Bool("json", false, "print the API's JSON instead of a table"),
+		// No default from COFFER_KEY: the usage text of a mistyped command prints defaults.
+		key:    fs.String("key", "", "platform key (env COFFER_KEY)"),
+		json:   fs.Bool("json", false, "print the API's JSON instead of a table"),
+		getenv: getenv,
 	}
 }
 
 // client returns the API client of the flags, or a usage error when credentials are missing.
 func (cf clientFlags) client(fs *flag.FlagSet) (*cofferhttp.Client, error) {
-	if *cf.platform == "" || *cf.key == "" {
+	key := *cf.key
+	if key == "" {
+		key = cf.getenv("COFFER_KEY")
+	}
+	if *cf.platform == "" || key == "" {
 		return nil, usageError{fmt.Sprintf("%s: --platform and --key (or COFFER_PLATFORM and COFFER_KEY) are required", fs.Name())}
 	}
-	return &cofferhttp.Client{BaseURL: *cf.url, Platform: *cf.platform, Key: *cf.key}, nil
+	return &cofferhttp.Client{BaseURL: *cf.url, Platform: *cf.platform, Key: key}, nil
 }
 
 func customersCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
