@@ -41,9 +41,6 @@ func apiRoutes(tb testing.TB) []apiRoute {
 // writes reports whether the route changes data (and reads a body).
 func (r apiRoute) writes() bool { return r.method != http.MethodGet && r.method != http.MethodHead }
 
-// has reports whether the route's path has the wildcard.
-func (r apiRoute) has(name string) bool { return strings.Contains(r.pattern, "{"+name+"}") }
-
 // wildcards returns the names of the route's wildcards, in order.
 func (r apiRoute) wildcards() []string {
 	var out []string
