@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cofferhq/coffer"
 	"github.com/prometheus/client_golang/prometheus"
@@ -209,9 +210,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(rw, r, coffer.Errorf(codeNotAcceptable, "406.001", "This API answers only application/json."))
 			return
 		}
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil || !queryIsText(q) {
 			// r.URL.Query() would silently drop the pairs that do not decode.
-			s.writeError(rw, r, coffer.Errorf(coffer.EINVALID, "400.004", "The query string does not decode."))
+			s.writeError(rw, r, coffer.Errorf(coffer.EINVALID, "400.004", "The query string does not decode to UTF-8 text."))
+			return
+		}
+		if !isText(r.URL.Path) {
+			// Such an identifier names nothing, and PostgreSQL refuses it as a parameter.
+			s.writeError(rw, r, coffer.Errorf(coffer.EINVALID, "400.004", "The path does not decode to UTF-8 text."))
 			return
 		}
 		// The server's own writer, not rw: through it the server learns that the limit was hit
@@ -219,6 +226,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// isText reports whether a decoded path or query value is text that a database can hold:
+// valid UTF-8 without NUL.
+func isText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+func queryIsText(q url.Values) bool {
+	for k, vs := range q {
+		if !isText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !isText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // finish writes the access log line and the metrics of a request. Neither ever holds the
