@@ -132,7 +132,7 @@ func TestCrashDurability(t *testing.T) {
 func crashRound(t *testing.T, dsn string, c creds, srv *server, round int, rng *rand.Rand, m *durableModel, wallets []string) *server {
 	t.Helper()
 	const apiWorkers, opWorkers, maxOps = 6, 3, 2000
-	killAfter := time.Duration(50+rng.IntN(400)) * time.Millisecond
+	killAfter := time.Duration(150+rng.IntN(450)) * time.Millisecond
 
 	// The API load: each worker creates customers and accounts and patches its own accounts,
 	// one request at a time, until a request gets no answer.
