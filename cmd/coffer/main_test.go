@@ -328,6 +328,18 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	if n, err := openTestStore(t, db).CountPlatforms(context.Background()); err != nil || n != 1 {
 		t.Errorf("platforms in COFFER_DB: got %d, %v, want 1", n, err)
 	}
+	// A mistyped flag prints the usage, which must not print COFFER_DB: a URL may hold a password.
+	secret := func(name string) string {
+		if name == "COFFER_DB" {
+			return "postgres://coffer:hunter2@db.internal/coffer"
+		}
+		return ""
+	}
+	for _, cmd := range [][]string{{"serve", "--bogus"}, {"platform", "create", "--bogus"}, {"key", "list", "--bogus"}, {"account", "credit", "--bogus"}} {
+		if r := cofferEnv(t, secret, cmd...); r.err == nil || strings.Contains(r.stderr, "hunter2") {
+			t.Errorf("coffer %s: got error %v and stderr %q, want a usage error without the database password", strings.Join(cmd, " "), r.err, r.stderr)
+		}
+	}
 }
 
 // server is coffer serve running in the background.

@@ -41,12 +41,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // dbFlag declares --db, defaulting to COFFER_DB, else coffer.db in the working directory.
 func dbFlag(fs *flag.FlagSet, getenv func(string) string) *string {
-	def := getenv("COFFER_DB")
-	if def == "" {
-		def = "coffer.db"
+	v := &unprintedString{value: getenv("COFFER_DB")}
+	if v.value == "" {
+		v.value = "coffer.db"
 	}
-	return fs.String("db", def, "SQLite file path or postgres:// URL (env COFFER_DB)")
+	fs.Var(v, "db", "the `DB`: a SQLite file path or a postgres:// URL (default: COFFER_DB, else coffer.db)")
+	return &v.value
 }
+
+// unprintedString is a string flag whose value the usage text never prints: a database URL
+// may hold a password, and usage is printed on any mistyped flag.
+type unprintedString struct{ value string }
+
+func (u *unprintedString) String() string     { return "" }
+func (u *unprintedString) Set(v string) error { u.value = v; return nil }
 
 // openStore opens the database for a command.
 func openStore(ctx context.Context, dsn string, opt sqlstore.Options) (*sqlstore.Store, error) {
