@@ -70,7 +70,7 @@ func (o object) emails(v *coffer.Validation, name string) *[]string {
 		EmailAddress json.RawMessage `json:"emailAddress"`
 	}
 	if err := json.Unmarshal(raw, &items); err != nil {
-		v.Add(name, coffer.KeyType, "Type", json.RawMessage(raw), `%s must be a list of {"emailAddress": "..."} objects`, name)
+		v.Add(name, coffer.KeyType, "Type", echo(raw), `%s must be a list of {"emailAddress": "..."} objects`, name)
 		return nil
 	}
 	list := make([]string, len(items))
@@ -79,7 +79,7 @@ func (o object) emails(v *coffer.Validation, name string) *[]string {
 			continue // missing reads as absent, like null: the address is then required
 		}
 		if err := json.Unmarshal(it.EmailAddress, &list[i]); err != nil {
-			v.Add(name, coffer.KeyType, "Type", json.RawMessage(raw), `%s must be a list of {"emailAddress": "..."} objects with string addresses`, name)
+			v.Add(name, coffer.KeyType, "Type", echo(raw), `%s must be a list of {"emailAddress": "..."} objects with string addresses`, name)
 			return nil
 		}
 	}

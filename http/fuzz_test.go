@@ -97,6 +97,10 @@ func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder) {
 		Message    string            `json:"message"`
 		Errors     []json.RawMessage `json:"errors"`
 	}
+	var generic any
+	if err := json.Unmarshal(rec.Body.Bytes(), &generic); err != nil {
+		t.Fatalf("%d: a client cannot decode the error body: %v\n%s", rec.Code, err, rec.Body)
+	}
 	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {

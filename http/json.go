@@ -111,8 +111,19 @@ func (o object) str(v *coffer.Validation, name string) (string, bool) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		v.Add(name, coffer.KeyType, "Type", json.RawMessage(raw), "%s must be a string", name)
+		v.Add(name, coffer.KeyType, "Type", echo(raw), "%s must be a string", name)
 		return "", false
 	}
 	return s, true
+}
+
+// echo returns a JSON value refused for its type as the invalidValue of its error: as it was
+// sent, unless it holds what common decoders cannot read, such as a number beyond float64
+// (1e999), which would make a client lose the whole error body; that is echoed as its text.
+func echo(raw json.RawMessage) any {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	return raw
 }
