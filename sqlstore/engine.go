@@ -222,6 +222,11 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (write, read *sq
 	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("connect_timeout") && cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
+	// Every acknowledged write must survive a crash of PostgreSQL: synchronous_commit on, unless
+	// the URL says otherwise, and read back below.
+	if _, set := cfg.RuntimeParams["synchronous_commit"]; !set {
+		cfg.RuntimeParams["synchronous_commit"] = "on"
+	}
 	db := stdlib.OpenDB(*cfg)
 	n, idle := opt.MaxConns, opt.MaxIdleConns
 	if n <= 0 {
@@ -234,9 +239,14 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (write, read *sq
 	db.SetMaxIdleConns(idle)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
-	if err := db.PingContext(ctx); err != nil {
+	var syncCommit string
+	if err := db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&syncCommit); err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	if syncCommit == "off" {
+		db.Close()
+		return nil, nil, errors.New("postgres: synchronous_commit is off, so acknowledged writes could be lost in a crash; remove it from the URL")
 	}
 	return db, db, nil
 }

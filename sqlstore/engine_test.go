@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -276,5 +277,34 @@ func TestSQLiteConcurrentOpen(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestPostgresSynchronousCommit checks that connections commit synchronously by default, and that
+// a URL turning it off is refused rather than silently risking acknowledged writes.
+func TestPostgresSynchronousCommit(t *testing.T) {
+	dsn := testdb.Postgres(t)
+	ctx := context.Background()
+	s, err := Open(ctx, dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := s.read.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got != "on" {
+		t.Errorf("synchronous_commit: got %q, want on", got)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	if s, err := Open(ctx, dsn+sep+"synchronous_commit=off", Options{}); err == nil {
+		s.Close()
+		t.Error("a URL with synchronous_commit=off was accepted")
+	} else if !strings.Contains(err.Error(), "synchronous_commit") {
+		t.Errorf("error: got %v, want one naming synchronous_commit", err)
 	}
 }
