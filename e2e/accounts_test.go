@@ -35,35 +35,8 @@ func TestReplicasAccounts(t *testing.T) {
 		servers[0].do(t, c, "POST", "/raas/v2/customers", customerBody("team-a")).wantStatus(t, http.StatusCreated)
 
 		t.Run("same identifier", func(t *testing.T) {
-			const n = 32
 			for round := range 3 {
-				id := fmt.Sprintf("shared-%d", round)
-				results := make([]*response, n)
-				errs := make([]error, n)
-				start := make(chan struct{})
-				var wg sync.WaitGroup
-				for i := range n {
-					wg.Go(func() {
-						<-start
-						results[i], errs[i] = servers[i%2].send(context.Background(), c, "POST", "/raas/v2/customers/team-a/accounts", accountBody(id))
-					})
-				}
-				close(start)
-				wg.Wait()
-				created := 0
-				for i, res := range results {
-					if errs[i] != nil {
-						t.Fatalf("%s, request %d: %v", id, i, errs[i])
-					}
-					if res.Status == http.StatusCreated {
-						created++
-					} else if err := res.checkError(http.StatusConflict, "409.003"); err != nil {
-						t.Errorf("%s, request %d to server %d: %v", id, i, i%2, err)
-					}
-				}
-				if created != 1 {
-					t.Errorf("%s: got %d creates answered 201, want exactly 1", id, created)
-				}
+				raceCreates(t, servers, c, "/raas/v2/customers/team-a/accounts", accountBody(fmt.Sprintf("shared-%d", round)), "409.003")
 			}
 		})
 

@@ -28,38 +28,9 @@ func TestReplicasCreateSameCustomer(t *testing.T) {
 			s.waitReady(t)
 		}
 		c := createPlatform(t, dsn, "replica-platform")
-		const n = 32
 		for round := range 3 {
 			id := fmt.Sprintf("shared-%d", round)
-			results := make([]*response, n)
-			errs := make([]error, n)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					<-start
-					results[i], errs[i] = servers[i%2].send(context.Background(), c, "POST", "/raas/v2/customers", customerBody(id))
-				})
-			}
-			close(start)
-			wg.Wait()
-			created := 0
-			for i, res := range results {
-				if errs[i] != nil {
-					t.Fatalf("%s, request %d: %v", id, i, errs[i])
-				}
-				switch res.Status {
-				case http.StatusCreated:
-					created++
-				default:
-					if err := res.checkError(http.StatusConflict, "409.010"); err != nil {
-						t.Errorf("%s, request %d to server %d: %v", id, i, i%2, err)
-					}
-				}
-			}
-			if created != 1 {
-				t.Errorf("%s: got %d creates answered 201, want exactly 1", id, created)
-			}
+			raceCreates(t, servers, c, "/raas/v2/customers", customerBody(id), "409.010")
 			for i, s := range servers {
 				if res := s.do(t, c, "GET", "/raas/v2/customers/"+id, ""); res.Status != http.StatusOK {
 					t.Errorf("GET %s from server %d: got %d, want 200", id, i, res.Status)
@@ -67,6 +38,39 @@ func TestReplicasCreateSameCustomer(t *testing.T) {
 			}
 		}
 	})
+}
+
+// raceCreates sends 32 identical creates at once, spread over the servers, and checks that exactly
+// one is answered 201 and every other 409 with conflictKey, never a 5xx.
+func raceCreates(t *testing.T, servers []*server, c creds, path, body, conflictKey string) {
+	t.Helper()
+	const n = 32
+	results := make([]*response, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = servers[i%len(servers)].send(context.Background(), c, "POST", path, body)
+		})
+	}
+	close(start)
+	wg.Wait()
+	created := 0
+	for i, res := range results {
+		if errs[i] != nil {
+			t.Fatalf("POST %s, request %d: %v", path, i, errs[i])
+		}
+		if res.Status == http.StatusCreated {
+			created++
+		} else if err := res.checkError(http.StatusConflict, conflictKey); err != nil {
+			t.Errorf("POST %s, request %d to server %d: %v", path, i, i%len(servers), err)
+		}
+	}
+	if created != 1 {
+		t.Errorf("POST %s %s: got %d creates answered 201, want exactly 1", path, body, created)
+	}
 }
 
 // TestConcurrentStartMigratesOnce starts several servers at once on a fresh database: every
