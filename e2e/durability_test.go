@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cofferhq/coffer/internal/testlog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -257,7 +258,7 @@ func crashRound(t *testing.T, dsn string, c creds, srv *server, round int, rng *
 				ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 				cmd := exec.CommandContext(ctx, cofferBin, "account", kind, "--db", dsn, "--platform", c.name,
 					"--account", mv.account, "--amount", coffer.FormatAmount(max(mv.amount, -mv.amount)), "--note", note)
-				var stderr syncBuffer
+				var stderr testlog.Buffer
 				cmd.Stderr = &stderr
 				l.mu.Lock()
 				err := cmd.Start()

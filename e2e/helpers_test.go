@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cofferhq/coffer/internal/testlog"
 	"io"
 	"net"
 	"net/http"
@@ -35,24 +36,6 @@ const (
 var client = &http.Client{
 	Timeout:   clientTimeout,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 128, IdleConnTimeout: 30 * time.Second},
-}
-
-// syncBuffer collects a process's output; it is safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // freePort returns a port of 127.0.0.1 that nothing listens on now. Another process may take it
@@ -107,7 +90,7 @@ type server struct {
 	args []string
 	wrap []string // a command that runs the server, such as strace and its flags; nil for none
 	proc *process
-	logs *syncBuffer // everything the process printed
+	logs *testlog.Buffer // everything the process printed
 	once sync.Once
 	code int // exit code, once stopped
 }
@@ -138,7 +121,7 @@ func (s *server) spawn(tb testing.TB) {
 	tb.Helper()
 	s.Addr = "127.0.0.1:" + strconv.Itoa(freePort(tb))
 	s.URL = "http://" + s.Addr
-	s.logs = &syncBuffer{}
+	s.logs = &testlog.Buffer{}
 	argv := append([]string{cofferBin, "serve", "--addr", s.Addr, "--db", s.DSN}, s.args...)
 	argv = append(append([]string{}, s.wrap...), argv...)
 	cmd := exec.Command(argv[0], argv[1:]...)

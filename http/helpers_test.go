@@ -1,10 +1,10 @@
 package http_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cofferhq/coffer/internal/testlog"
 	"io"
 	"log/slog"
 	"net"
@@ -24,29 +24,11 @@ import (
 type testServer struct {
 	URL   string // base URL, without /raas/v2
 	Store *sqlstore.Store
-	Logs  *syncBuffer // every log line the server wrote
+	Logs  *testlog.Buffer // every log line the server wrote
 	// Shutdown begins the server's graceful shutdown; Done is closed when Serve has returned.
 	Shutdown context.CancelFunc
 	Done     <-chan struct{}
 	stop     func()
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newTestServer opens a store on dsn and serves it until the test ends.
@@ -71,7 +53,7 @@ func newTestServerWith(tb testing.TB, dsn string, configure func(*cofferhttp.Con
 		store.Close()
 		tb.Fatalf("listen: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg := cofferhttp.Config{
 		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
 		Platforms:    store,

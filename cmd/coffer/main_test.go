@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/cofferhq/coffer/internal/testlog"
 	"io/fs"
 	"net/http"
 	"os"
@@ -21,24 +22,6 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/sqlstore"
 )
-
-// syncBuffer is a bytes.Buffer that a running server and a test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // noEnv is an environment without any variable.
 func noEnv(string) string { return "" }
@@ -345,7 +328,7 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 // server is coffer serve running in the background.
 type server struct {
 	addr           string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testlog.Buffer
 	stop           func() error
 }
 
@@ -356,7 +339,7 @@ var listeningRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
 func startServe(tb testing.TB, args ...string) *server {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s := &server{stdout: &testlog.Buffer{}, stderr: &testlog.Buffer{}}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, s.stdout, s.stderr)
