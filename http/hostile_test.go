@@ -471,7 +471,7 @@ func hostileRaw(base string, raw []byte) string {
 }
 
 // TestHostileRequests sends at least 100,000 generated hostile requests to a running server on
-// SQLite (and 25,000 more on PostgreSQL when it is configured) over many keep-alive
+// SQLite (and 20,000 more on PostgreSQL when it is configured) over many keep-alive
 // connections: none gets a 5xx, no API answer holds SQL, a driver's name, a file path, a
 // goroutine dump or a panic, and every API error is the wire error body that a client can
 // decode. Then the server still creates and reads back. COFFER_TEST_SEED repeats a run.
@@ -480,7 +480,7 @@ func TestHostileRequests(t *testing.T) {
 	for _, e := range testdb.Engines() {
 		total := 100_000
 		if e.Name != "sqlite" {
-			total = 25_000
+			total = 20_000
 		}
 		t.Run(e.Name, func(t *testing.T) { hostileRun(t, newTestServer(t, e.DSN(t)), seed, total) })
 	}
