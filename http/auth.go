@@ -32,6 +32,14 @@ func (s *Server) write(h handler) http.Handler { return s.authenticated(h, true)
 
 func (s *Server) authenticated(h handler, writes bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The deadline of the request bounds its database work, authentication included
+		// (PostgreSQL cancels the statement); streamed lists take the context from before it.
+		st := stateOf(r)
+		st.untimed = r.Context()
+		ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+
 		name, key, ok := r.BasicAuth()
 		if !ok || name == "" || key == "" {
 			s.writeError(w, r, errNoCredentials)
@@ -42,7 +50,6 @@ func (s *Server) authenticated(h handler, writes bool) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		st := stateOf(r)
 		st.principal = p
 		if s.limiter != nil {
 			if wait, ok := s.limiter.allow(p.PlatformID); !ok {
@@ -51,12 +58,6 @@ func (s *Server) authenticated(h handler, writes bool) http.Handler {
 				return
 			}
 		}
-		// The deadline of the request bounds its database work (PostgreSQL cancels the
-		// statement); streamed lists take the context from before it.
-		st.untimed = r.Context()
-		ctx, cancel := context.WithTimeout(r.Context(), s.RequestTimeout)
-		defer cancel()
-		r = r.WithContext(ctx)
 		switch {
 		case p.Suspended:
 			err = errSuspended
