@@ -20,9 +20,12 @@ var (
 // accountSelect reads accounts with their customer's identifier; scanAccount reads its row.
 // The customer is read by a subquery rather than a join, so that the planner always reads accounts
 // first, through their indexes, whatever its statistics say of customers.
-const accountSelect = `SELECT a.id, a.identifier, a.number, (SELECT c.identifier FROM customers c WHERE c.id = a.customer_id),
-	a.display_name, a.created_at, a.status, a.currency, a.balance, a.contact_email, a.funding_emails
-FROM accounts a`
+const accountSelect = `SELECT ` + accountColumns + ` FROM accounts a`
+
+// accountColumns are the columns scanAccount reads, of the accounts table named a, or of the row
+// an UPDATE of accounts returns.
+const accountColumns = `id, identifier, number, (SELECT c.identifier FROM customers c WHERE c.id = customer_id),
+	display_name, created_at, status, currency, balance, contact_email, funding_emails`
 
 func scanAccount(row interface{ Scan(...any) error }) (*coffer.Account, error) {
 	var a coffer.Account
@@ -73,19 +76,21 @@ func (s *Store) CreateAccount(ctx context.Context, p *coffer.Principal, customer
 		var a *coffer.Account
 		err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
 			now := s.nowMillis() // taken in the transaction, so that creation order and times agree
-			cid, err := customerID(ctx, tx, p.PlatformID, customer)
-			if err != nil {
-				return err
-			}
 			number := "A" + randomDigits(accountNumberDigits)
+			// One statement finds the customer and inserts: no row back means either no such
+			// customer or a taken identifier, which only then costs a second look.
 			var id int64
-			err = tx.QueryRowContext(ctx, `INSERT INTO accounts (platform_id, customer_id, identifier, number, display_name,
+			err := tx.QueryRowContext(ctx, `INSERT INTO accounts (platform_id, customer_id, identifier, number, display_name,
 				display_name_lower, contact_email, contact_email_lower, funding_emails, currency, status, balance, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12)
+				SELECT $1, c.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12 FROM customers c
+				WHERE c.platform_id = $1 AND c.identifier = $2
 				ON CONFLICT (platform_id, identifier) DO NOTHING RETURNING id`,
-				p.PlatformID, cid, in.Identifier, number, in.DisplayName, strings.ToLower(in.DisplayName), in.ContactEmail,
+				p.PlatformID, customer, in.Identifier, number, in.DisplayName, strings.ToLower(in.DisplayName), in.ContactEmail,
 				strings.ToLower(in.ContactEmail), joinEmails(in.FundingNotification), in.Currency, coffer.AccountActive, now).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
+				if _, err := customerID(ctx, tx, p.PlatformID, customer); err != nil {
+					return err
+				}
 				return coffer.Conflict("409.003", "accountIdentifier", in.Identifier, "An account with this identifier already exists on the platform.")
 			} else if c, ok := s.engine.uniqueViolation(err); ok && (c == "" || c == "accounts_number_key") {
 				return errNumberTaken
@@ -107,14 +112,21 @@ func (s *Store) CreateAccount(ctx context.Context, p *coffer.Principal, customer
 	}
 }
 
+// insertFunding writes the rows of an account's funding notification list, in one statement.
 func insertFunding(ctx context.Context, tx *writeTx, accountID int64, emails []string) error {
-	for i, e := range emails {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO funding_notifications (account_id, position, email, email_lower)
-			VALUES ($1, $2, $3, $4)`, accountID, i, e, strings.ToLower(e)); err != nil {
-			return err
-		}
+	if len(emails) == 0 {
+		return nil
 	}
-	return nil
+	q := &query{}
+	q.WriteString(`INSERT INTO funding_notifications (account_id, position, email, email_lower) VALUES `)
+	for i, e := range emails {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(" + list(q, []any{accountID, i, e, strings.ToLower(e)}) + ")")
+	}
+	_, err := tx.ExecContext(ctx, q.String(), q.args...)
+	return err
 }
 
 func nullString(p *string) sql.NullString {
@@ -138,27 +150,31 @@ func lowerPtr(p *string) *string {
 func (s *Store) UpdateAccount(ctx context.Context, p *coffer.Principal, customer, identifier string, up coffer.AccountUpdate) (*coffer.Account, error) {
 	var a *coffer.Account
 	err := s.withTx(ctx, func(ctx context.Context, tx *writeTx) error {
-		cid, err := customerID(ctx, tx, p.PlatformID, customer)
-		if err != nil {
-			return err
-		}
 		var funding sql.NullString
 		if up.FundingNotification != nil {
 			funding = sql.NullString{String: joinEmails(*up.FundingNotification), Valid: true}
 		}
-		var id int64
-		err = tx.QueryRowContext(ctx, `UPDATE accounts SET
+		// One statement finds the customer, updates and returns the account: no row back means
+		// no such customer, or no such account under it, which only then costs a second look.
+		var err error
+		a, err = scanAccount(tx.QueryRowContext(ctx, `UPDATE accounts SET
 			display_name = COALESCE($4, display_name), display_name_lower = COALESCE($5, display_name_lower),
 			contact_email = COALESCE($6, contact_email), contact_email_lower = COALESCE($7, contact_email_lower),
 			funding_emails = COALESCE($8, funding_emails)
-			WHERE platform_id = $1 AND customer_id = $2 AND identifier = $3 AND status <> 'DELETED' RETURNING id`,
-			p.PlatformID, cid, identifier, nullString(up.DisplayName), nullString(lowerPtr(up.DisplayName)),
-			nullString(up.ContactEmail), nullString(lowerPtr(up.ContactEmail)), funding).Scan(&id)
+			WHERE platform_id = $1 AND customer_id = (SELECT id FROM customers WHERE platform_id = $1 AND identifier = $2)
+			AND identifier = $3 AND status <> 'DELETED'
+			RETURNING `+accountColumns,
+			p.PlatformID, customer, identifier, nullString(up.DisplayName), nullString(lowerPtr(up.DisplayName)),
+			nullString(up.ContactEmail), nullString(lowerPtr(up.ContactEmail)), funding))
 		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := customerID(ctx, tx, p.PlatformID, customer); err != nil {
+				return err
+			}
 			return coffer.AccountNotUnderCustomer(identifier)
 		} else if err != nil {
 			return err
 		}
+		id := a.Position.Seq
 		if up.FundingNotification != nil {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM funding_notifications WHERE account_id = $1`, id); err != nil {
 				return err
@@ -167,8 +183,7 @@ func (s *Store) UpdateAccount(ctx context.Context, p *coffer.Principal, customer
 				return err
 			}
 		}
-		a, err = scanAccount(tx.QueryRowContext(ctx, accountSelect+` WHERE a.id = $1`, id))
-		return err
+		return nil
 	})
 	return a, err
 }
