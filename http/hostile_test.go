@@ -482,6 +482,9 @@ func TestHostileRequests(t *testing.T) {
 		if e.Name != "sqlite" {
 			total = 20_000
 		}
+		if raceDetector {
+			total /= 10
+		}
 		t.Run(e.Name, func(t *testing.T) { hostileRun(t, newTestServer(t, e.DSN(t)), seed, total) })
 	}
 }

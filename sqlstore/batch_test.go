@@ -37,7 +37,7 @@ func TestBatchIsolatesFailures(t *testing.T) {
 		{ctx: cancelled, fn: insert("never"), result: make(chan error, 1)},
 		{ctx: ctx, fn: insert("last"), result: make(chan error, 1)},
 	}
-	s.batch.run(batch)
+	newTestBatcher(s).run(batch)
 	want := []error{nil, boom, context.Canceled, nil}
 	for i, c := range batch {
 		if got := <-c.result; !errors.Is(got, want[i]) {
@@ -80,7 +80,7 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 		{ctx: ctx, fn: ok, result: make(chan error, 1)},
 		{ctx: ctx, fn: breaksCommit, result: make(chan error, 1)},
 	}
-	s.batch.run(batch)
+	newTestBatcher(s).run(batch)
 	for i, c := range batch {
 		if err := <-c.result; err == nil {
 			t.Errorf("command %d: got success, want the commit's failure", i)
@@ -93,4 +93,10 @@ func TestBatchCommitFailureFailsAll(t *testing.T) {
 	if n != 0 {
 		t.Errorf("rows of the failed batch: got %d, want 0", n)
 	}
+}
+
+// newTestBatcher returns a batcher on the store's writer whose loop is not running, so that a test
+// can run a batch of its choosing on its own goroutine, as the loop would.
+func newTestBatcher(s *Store) *batcher {
+	return &batcher{db: s.write, stmts: newWriteStmts(s.write)}
 }
