@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -338,9 +339,16 @@ type cliResult struct {
 // cli runs the coffer command line with args, as an operator would, and returns its output.
 func cli(tb testing.TB, args ...string) cliResult {
 	tb.Helper()
+	return cliEnv(tb, nil, args...)
+}
+
+// cliEnv runs the coffer command line with variables added to its environment.
+func cliEnv(tb testing.TB, env []string, args ...string) cliResult {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cofferBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -248,24 +247,4 @@ func queryStrings(tb testing.TB, ctx context.Context, db *sql.DB, query string) 
 		tb.Fatal(err)
 	}
 	return out
-}
-
-// cliEnv is cli with variables added to the environment of the command.
-func cliEnv(tb testing.TB, env []string, args ...string) cliResult {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, cofferBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		tb.Fatalf("coffer %s: %v", strings.Join(args, " "), err)
-	}
-	if ctx.Err() != nil {
-		tb.Fatalf("coffer %s: still running after %v", strings.Join(args, " "), commandTimeout)
-	}
-	return cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
 }
