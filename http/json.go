@@ -81,25 +81,15 @@ func decodeObject(r *http.Request) (object, error) {
 }
 
 func readAll(r *http.Request) ([]byte, error) {
-	buf := make([]byte, 0, 512)
-	for {
-		n, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			var mb *http.MaxBytesError
-			switch {
-			case errors.As(err, &mb):
-				return nil, coffer.Errorf(codeTooLarge, "413.001", "The request body is larger than %d bytes.", MaxBodyBytes)
-			case err == io.EOF:
-				return buf, nil
-			default:
-				return nil, malformed("The request body could not be read.")
-			}
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
+	body, err := io.ReadAll(r.Body)
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return nil, coffer.Errorf(codeTooLarge, "413.001", "The request body is larger than %d bytes.", MaxBodyBytes)
+	case err != nil:
+		return nil, malformed("The request body could not be read.")
 	}
+	return body, nil
 }
 
 // str reads an optional string field. It returns the value and whether it was given as a string;
