@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,9 +70,21 @@ func TestPathAndQueryNotText(t *testing.T) {
 }
 
 // forbidden are texts that no answer of the API may hold: SQL, driver names and codes, source
-// and file system paths, goroutine dumps and panics. The generator never puts them in a
-// request, so that an answer echoing the request cannot hold one either.
-var forbidden = []string{"select", "insert", "sqlite", "pgx", "sqlstate", ".go", "/work", "/root", "/tmp", "goroutine", "panic"}
+// and file system paths (the module's own directory among them), goroutine dumps and panics. The
+// generator never puts them in a request, so that an answer echoing the request cannot hold one
+// either.
+var forbidden = append([]string{"select", "insert", "sqlite", "pgx", "sqlstate", ".go", "/root", "/home", "/tmp", "goroutine", "panic"},
+	moduleDir()...)
+
+// moduleDir returns, lowercased, the directory of the module's source, which a stack trace or a
+// leaked error would show.
+func moduleDir() []string {
+	wd, err := os.Getwd() // the package's directory, inside the module
+	if dir := filepath.Dir(wd); err == nil && len(dir) > len("/tmp") {
+		return []string{strings.ToLower(dir)}
+	}
+	return nil
+}
 
 // containsForbidden returns the first forbidden text in b, without regard to case.
 func containsForbidden(b []byte) string {
