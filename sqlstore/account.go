@@ -226,14 +226,16 @@ func escapeLike(s string) string {
 
 // accountsQuery returns the statement that lists the accounts of a filter, in list order from
 // the page's position, limit+1 rows when paging (the extra row tells that more follow). Every
-// condition is on the platform's rows; the order is served by the (customer_id | platform_id,
-// created_at, id) indexes, so a page deep in a list costs what the first page costs.
-func accountsQuery(platformID, customerID int64, restricted []string, f coffer.AccountFilter, page coffer.Page) *query {
+// condition is on the platform's rows; the order is served by the (platform_id[, customer_id],
+// created_at, id) indexes, so a page deep in a list costs what the first page costs. A customer
+// is named by its identifier, resolved inside the statement.
+func accountsQuery(platformID int64, restricted []string, f coffer.AccountFilter, page coffer.Page) *query {
 	q := &query{}
 	q.WriteString(accountSelect)
 	q.WriteString(` WHERE a.platform_id = ` + q.arg(platformID))
-	if customerID != 0 {
-		q.WriteString(` AND a.customer_id = ` + q.arg(customerID))
+	if f.Customer != "" {
+		q.WriteString(` AND a.customer_id = (SELECT id FROM customers WHERE platform_id = ` + q.arg(platformID) +
+			` AND identifier = ` + q.arg(f.Customer) + `)`)
 	}
 	if restricted != nil {
 		q.WriteString(` AND a.customer_id IN (SELECT id FROM customers WHERE platform_id = ` + q.arg(platformID) +
@@ -293,14 +295,7 @@ func accountsQuery(platformID, customerID int64, restricted []string, f coffer.A
 
 // ListAccounts streams the accounts of a filter, or one page of them.
 func (s *Store) ListAccounts(ctx context.Context, p *coffer.Principal, f coffer.AccountFilter, page coffer.Page, fn func(*coffer.Account) error) (bool, error) {
-	var cid int64
-	if f.Customer != "" {
-		var err error
-		if cid, err = customerID(ctx, cachedReader{s}, p.PlatformID, f.Customer); err != nil {
-			return false, s.classify(err)
-		}
-	}
-	q := accountsQuery(p.PlatformID, cid, p.Customers, f, page)
+	q := accountsQuery(p.PlatformID, p.Customers, f, page)
 	rows, err := s.query(ctx, q.String(), q.args...)
 	if err != nil {
 		return false, s.classify(err)
@@ -330,6 +325,12 @@ func (s *Store) ListAccounts(ctx context.Context, p *coffer.Principal, f coffer.
 	for i := len(held) - 1; i >= 0; i-- {
 		if err := fn(held[i]); err != nil {
 			return false, err
+		}
+	}
+	if n == 0 && f.Customer != "" {
+		// Nothing matched: only now is it worth telling an unknown customer from an empty list.
+		if _, err := customerID(ctx, cachedReader{s}, p.PlatformID, f.Customer); err != nil {
+			return false, s.classify(err)
 		}
 	}
 	return more, nil

@@ -27,7 +27,7 @@ func BenchmarkAccountsQuery(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if q := accountsQuery(7, 0, nil, tt.filter, tt.page); q.Len() == 0 {
+				if q := accountsQuery(7, nil, tt.filter, tt.page); q.Len() == 0 {
 					b.Fatal("empty query")
 				}
 			}
