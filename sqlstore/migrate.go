@@ -15,8 +15,11 @@ var migrations embed.FS
 
 // migrate applies the engine's pending migrations in order, each in its own transaction together
 // with its row in schema_migrations. On PostgreSQL each transaction first takes an advisory lock,
-// so that servers starting at once apply every migration exactly once.
+// so that servers starting at once apply every migration exactly once. A migration that a read
+// shows applied is skipped without a write transaction, so that opening a migrated database (every
+// operator command does) costs no flush.
 func (s *Store) migrate(ctx context.Context) error {
+	applied := s.appliedMigrations(ctx)
 	dir := "migrations/" + s.engine.name
 	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
@@ -28,6 +31,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		if applied[version] {
+			continue
 		}
 		body, err := migrations.ReadFile(name)
 		if err != nil {
@@ -63,4 +69,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// appliedMigrations returns the versions that schema_migrations records, or none when it cannot
+// be read (a new database has no such table): those migrations then take the locked path, which
+// checks again.
+func (s *Store) appliedMigrations(ctx context.Context) map[int]bool {
+	applied := map[int]bool{}
+	rows, err := s.read.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return applied
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if rows.Scan(&v) == nil {
+			applied[v] = true
+		}
+	}
+	return applied
 }
