@@ -44,15 +44,16 @@ func newAccountView(a *coffer.Account) accountView {
 	return v
 }
 
-// pageView is the envelope of a list asked for with paginate=true.
-type pageView struct {
-	NumberOfElements  int           `json:"numberOfElements"`
-	MaxResults        int           `json:"maxResults"`
-	PrevCursor        *string       `json:"prevCursor"`
-	NextCursor        *string       `json:"nextCursor"`
-	Items             []accountView `json:"items"`
-	PrevPageAvailable bool          `json:"prevPageAvailable"`
-	NextPageAvailable bool          `json:"nextPageAvailable"`
+// envelope is the wire form of a list asked for with paginate=true: the server writes it with
+// accountView items, the client reads it with its own. A cursor is null when there is no such page.
+type envelope[T any] struct {
+	NumberOfElements  int     `json:"numberOfElements"`
+	MaxResults        int     `json:"maxResults"`
+	PrevCursor        *string `json:"prevCursor"`
+	NextCursor        *string `json:"nextCursor"`
+	Items             []T     `json:"items"`
+	PrevPageAvailable bool    `json:"prevPageAvailable"`
+	NextPageAvailable bool    `json:"nextPageAvailable"`
 }
 
 func accountPath(customer, account string) string {
@@ -185,7 +186,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *coffer.
 		// A filter on a customer that does not exist matches nothing. Nothing was sent yet:
 		// the store looks the customer up before the first row.
 		if q.paginate {
-			writeJSON(w, http.StatusOK, pageView{MaxResults: q.page.Limit, Items: []accountView{}})
+			writeJSON(w, http.StatusOK, envelope[accountView]{MaxResults: q.page.Limit, Items: []accountView{}})
 		} else {
 			writeJSON(w, http.StatusOK, []accountView{})
 		}
@@ -217,7 +218,7 @@ func (s *Server) writeAccounts(w http.ResponseWriter, r *http.Request, p *coffer
 	if err != nil {
 		return err
 	}
-	out := pageView{NumberOfElements: len(items), MaxResults: q.page.Limit, Items: items}
+	out := envelope[accountView]{NumberOfElements: len(items), MaxResults: q.page.Limit, Items: items}
 	cursor := func(before bool, at coffer.Position) *string {
 		c := s.cursors.Encode(coffer.Cursor{PlatformID: p.PlatformID, Scope: q.scope, Before: before, Position: at})
 		return &c

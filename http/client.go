@@ -295,15 +295,7 @@ func (c *Client) page(ctx context.Context, path string, f AccountFilter, p PageR
 	if p.PrevCursor != "" {
 		q.Set("prevCursor", p.PrevCursor)
 	}
-	var w struct {
-		NumberOfElements  int           `json:"numberOfElements"`
-		MaxResults        int           `json:"maxResults"`
-		PrevCursor        *string       `json:"prevCursor"`
-		NextCursor        *string       `json:"nextCursor"`
-		Items             []wireAccount `json:"items"`
-		PrevPageAvailable bool          `json:"prevPageAvailable"`
-		NextPageAvailable bool          `json:"nextPageAvailable"`
-	}
+	var w envelope[wireAccount]
 	if err := c.do(ctx, "GET", path, q, nil, &w); err != nil {
 		return nil, err
 	}
@@ -548,13 +540,6 @@ func (p AccountPage) MarshalJSON() ([]byte, error) {
 	if items == nil {
 		items = []Account{}
 	}
-	return json.Marshal(struct {
-		NumberOfElements  int       `json:"numberOfElements"`
-		MaxResults        int       `json:"maxResults"`
-		PrevCursor        *string   `json:"prevCursor"`
-		NextCursor        *string   `json:"nextCursor"`
-		Items             []Account `json:"items"`
-		PrevPageAvailable bool      `json:"prevPageAvailable"`
-		NextPageAvailable bool      `json:"nextPageAvailable"`
-	}{p.NumberOfElements, p.MaxResults, cursor(p.PrevCursor), cursor(p.NextCursor), items, p.PrevPageAvailable, p.NextPageAvailable})
+	return json.Marshal(envelope[Account]{p.NumberOfElements, p.MaxResults, cursor(p.PrevCursor), cursor(p.NextCursor), items,
+		p.PrevPageAvailable, p.NextPageAvailable})
 }
